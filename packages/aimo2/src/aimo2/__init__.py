@@ -1,0 +1,1 @@
+"""AI Mathematical Olympiad Progress Prize 2 (book ch.13)."""

@@ -1,0 +1,1 @@
+"""Bengali.AI Speech Recognition (book ch.9)."""

@@ -1,0 +1,1 @@
+"""CommonLit Evaluate Student Summaries (book ch.7)."""

@@ -1,0 +1,1 @@
+"""Eedi Mining Misconceptions in Mathematics (book ch.11)."""

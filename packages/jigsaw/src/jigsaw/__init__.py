@@ -1,0 +1,1 @@
+"""Jigsaw Unintended Bias in Toxicity Classification (book ch.6)."""

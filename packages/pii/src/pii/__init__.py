@@ -1,0 +1,1 @@
+"""PII Data Detection (book ch.10)."""

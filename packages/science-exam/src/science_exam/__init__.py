@@ -1,0 +1,1 @@
+"""Kaggle LLM Science Exam (book ch.8)."""

@@ -1,0 +1,1 @@
+"""WSDM Cup Multilingual Chatbot Arena (book ch.12)."""

