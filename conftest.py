@@ -5,8 +5,9 @@ not imported yet, registers the ``shared/`` folder itself as a namespace package
 hiding the installed ``shared`` package. Importing the real package first prevents that.
 """
 
-import shared  # noqa: F401  (imported for its side effect on sys.modules)
 import pytest
+
+import shared  # noqa: F401  (imported for its side effect on sys.modules)
 
 
 def pytest_collection_modifyitems(config, items):

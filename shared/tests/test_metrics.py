@@ -85,7 +85,9 @@ def test_jigsaw_matches_official_code_on_random_data_with_ties():
     y_true = rng.random(n)
     y_pred = np.round(y_true * 0.5 + rng.random(n) * 0.5, 2)  # rounding makes many ties
     ids = pd.DataFrame({f"id{j}": np.where(rng.random(n) < 0.7, np.nan, rng.random(n)) for j in range(9)})
-    assert jigsaw_bias_auc(y_true, y_pred, ids) == pytest.approx(official_jigsaw(y_true, y_pred, ids), abs=1e-12)
+    assert jigsaw_bias_auc(y_true, y_pred, ids) == pytest.approx(
+        official_jigsaw(y_true, y_pred, ids), abs=1e-12
+    )
 
 
 def test_jigsaw_binarises_at_half_inclusive():
@@ -144,7 +146,9 @@ def apk_reference(actual, predicted, k):
 
 
 def test_map_at_k_hand_computed():
-    assert map_at_k(["A", "B", "C"], [["A", "B", "C"], ["C", "B"], ["C", "C", "A"]], 3) == pytest.approx(2.5 / 3)
+    assert map_at_k(["A", "B", "C"], [["A", "B", "C"], ["C", "B"], ["C", "C", "A"]], 3) == pytest.approx(
+        2.5 / 3
+    )
     # beyond k the label does not count; a repeat before the hit does not change the rank
     assert map_at_k([7, 7], [[1, 2, 3, 7], [1, 1, 7]], 3) == pytest.approx((0 + 1 / 3) / 2)
     # the submission string format
@@ -235,7 +239,9 @@ def test_pii_fbeta_agrees_with_a_pandas_merge():
     labels = np.array(["O", "B-NAME_STUDENT", "I-NAME_STUDENT", "B-EMAIL", "B-URL_PERSONAL"])
 
     def random_frame(n):
-        return frame(zip(rng.integers(0, 50, n), rng.integers(0, 300, n), labels[rng.integers(0, 5, n)], strict=True))
+        return frame(
+            zip(rng.integers(0, 50, n), rng.integers(0, 300, n), labels[rng.integers(0, 5, n)], strict=True)
+        )
 
     true, pred = random_frame(4000), random_frame(4000)
     t = true[true.label != "O"].drop_duplicates()
@@ -262,12 +268,18 @@ def test_pii_fbeta_bad_input(pred, message):
 
 # ---------------------------------------------------------------------------------------------- accuracy
 def test_accuracy_hand_computed():
-    assert accuracy(["model_a", "model_b", "model_a"], ["model_a", "model_a", "model_a"]) == pytest.approx(2 / 3)
+    assert accuracy(["model_a", "model_b", "model_a"], ["model_a", "model_a", "model_a"]) == pytest.approx(
+        2 / 3
+    )
 
 
 @pytest.mark.parametrize(
     ("y_true", "y_pred", "message"),
-    [(["a"], ["a", "b"], "length mismatch"), (["a", "b"], ["a", np.nan], "y_pred: missing value .* at row 1"), ([], [], "empty")],
+    [
+        (["a"], ["a", "b"], "length mismatch"),
+        (["a", "b"], ["a", np.nan], "y_pred: missing value .* at row 1"),
+        ([], [], "empty"),
+    ],
 )
 def test_accuracy_bad_input(y_true, y_pred, message):
     with pytest.raises(ValueError, match=message):

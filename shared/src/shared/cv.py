@@ -66,13 +66,17 @@ def _check_class_sizes(classes: np.ndarray, n_splits: int, what: str) -> None:
 def _check_group_count(groups: pd.Series, n_splits: int, name: str) -> None:
     n_groups = groups.nunique()
     if n_groups < n_splits:
-        raise ValueError(f"groups: column {name!r} has {n_groups} distinct groups, fewer than n_splits={n_splits}")
+        raise ValueError(
+            f"groups: column {name!r} has {n_groups} distinct groups, fewer than n_splits={n_splits}"
+        )
 
 
 def _label_matrix(df: pd.DataFrame, labels: str | Sequence[str] | None) -> tuple[np.ndarray, list]:
     """Binary label matrix and label names, from indicator columns or one list-valued column."""
     if labels is None:
-        raise ValueError("the multilabel strategy needs `labels`: indicator columns or one list-valued column")
+        raise ValueError(
+            "the multilabel strategy needs `labels`: indicator columns or one list-valued column"
+        )
     if isinstance(labels, str):
         binarizer = MultiLabelBinarizer()
         matrix = binarizer.fit_transform([sorted(set(v)) for v in _column(df, labels, "labels")])
@@ -114,7 +118,9 @@ def make_folds(
         y, names = _label_matrix(df, labels)
         rare = {name: int(n) for name, n in zip(names, y.sum(axis=0), strict=True) if n < n_splits}
         if rare:
-            raise ValueError(f"labels: a class has fewer members than n_splits={n_splits} (rows per label: {rare})")
+            raise ValueError(
+                f"labels: a class has fewer members than n_splits={n_splits} (rows per label: {rare})"
+            )
         splitter, grp = MultilabelStratifiedKFold(n_splits, shuffle=True, random_state=seed), None
     else:
         y = grp = None
@@ -133,7 +139,11 @@ def make_folds(
         else:
             # A class must span at least n_splits groups to appear in every validation fold.
             per_class = pd.DataFrame({"y": y, "g": grp}).groupby("y")["g"].nunique()
-            _check_class_sizes(np.repeat(per_class.index.to_numpy(), per_class.to_numpy()), n_splits, f"target {target!r} (counted in groups)")
+            _check_class_sizes(
+                np.repeat(per_class.index.to_numpy(), per_class.to_numpy()),
+                n_splits,
+                f"target {target!r} (counted in groups)",
+            )
             splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
     folds = np.full(len(df), -1, dtype=np.int64)
     for fold, (_, valid) in enumerate(splitter.split(x, y, grp)):

