@@ -12,6 +12,7 @@ from shared.metrics import (
     aimo2_score,
     jigsaw_bias_auc,
     jigsaw_bias_breakdown,
+    jigsaw_bias_summary,
     map_at_k,
     mcrmse,
     mean_wer,
@@ -77,6 +78,10 @@ def test_jigsaw_power_mean_and_weights():
     got = jigsaw_bias_auc(y_true, y_pred, ids, power=-5, overall_weight=0.4)
     means = [expected_sub] + [((table[c] ** -5).mean()) ** (-1 / 5) for c in ("bpsn_auc", "bnsp_auc")]
     assert got == pytest.approx(0.4 * overall + 0.2 * sum(means))
+    summary = jigsaw_bias_summary(y_true, y_pred, ids, power=-5, overall_weight=0.4)
+    assert summary["overall_auc"] == pytest.approx(overall)
+    assert [summary[c] for c in ("subgroup_auc", "bpsn_auc", "bnsp_auc")] == pytest.approx(means)
+    assert summary["final"] == got
 
 
 def test_jigsaw_matches_official_code_on_random_data_with_ties():

@@ -20,6 +20,7 @@ __all__ = [
     "aimo2_score",
     "jigsaw_bias_auc",
     "jigsaw_bias_breakdown",
+    "jigsaw_bias_summary",
     "map_at_k",
     "mcrmse",
     "mean_wer",
@@ -124,11 +125,25 @@ def jigsaw_bias_auc(
     Overall AUC 3/4; subgroup {0.1-, 0.4+} 1.0; BPSN {0.1- vs 0.9+} 1.0; BNSP {0.4+ vs 0.6-} 0.0,
     so final = 0.25 * 0.75 + 0.25 * (1 + 1 + 0) = 0.6875.
     """
+    return jigsaw_bias_summary(y_true, y_pred, identities, power=power, overall_weight=overall_weight)[
+        "final"
+    ]
+
+
+def jigsaw_bias_summary(
+    y_true, y_pred, identities: pd.DataFrame, *, power: float = -5.0, overall_weight: float = 0.25
+) -> dict[str, float]:
+    """The parts of :func:`jigsaw_bias_auc`: ``overall_auc``, the power means ``subgroup_auc``, ``bpsn_auc``,
+    ``bnsp_auc`` over the identities, and ``final``."""
     overall, table = _bias_aucs(y_true, y_pred, identities)
     if np.isnan(overall):
         raise ValueError("y_true: a single class (all toxic or all non-toxic) has no overall AUC")
-    bias = sum(_power_mean(table[col].to_numpy(), power) for col in ("subgroup_auc", "bpsn_auc", "bnsp_auc"))
-    return overall_weight * overall + (1.0 - overall_weight) / 3.0 * bias
+    summary = {"overall_auc": overall}
+    for col in ("subgroup_auc", "bpsn_auc", "bnsp_auc"):
+        summary[col] = _power_mean(table[col].to_numpy(), power)
+    bias = summary["subgroup_auc"] + summary["bpsn_auc"] + summary["bnsp_auc"]
+    summary["final"] = overall_weight * overall + (1.0 - overall_weight) / 3.0 * bias
+    return summary
 
 
 # --------------------------------------------------------------------------------------------------
