@@ -17,7 +17,7 @@ def test_reproduce_writes_a_valid_submission_report_and_claims(sample_dir, tmp_p
     reproduce.main(["--data-dir", str(sample_dir), "--output-dir", str(out), "--preset", "cpu"])
     results = json.loads((out / "results.json").read_text())
     assert results["chapter"] == "jigsaw" and results["higher_is_better"] is True
-    assert [e["name"] for e in results["experiments"]] == [c.name for c in reproduce.LADDER]
+    assert [e["name"] for e in results["experiments"]] == [c.name for c in reproduce.ladder("cpu")]
     for experiment in results["experiments"]:
         assert len(experiment["folds"]) == 5 and 0.5 < experiment["cv"] <= 1.0
     claims = {c["text"]: c for c in results["claims"]}
@@ -61,6 +61,6 @@ def test_ladder_matches_the_recipes():
     """The reproduce ladder and competitions/jigsaw/recipes describe the same experiments."""
     recipes = Path(__file__).resolve().parents[3] / "competitions" / "jigsaw" / "recipes"
     parser = HfArgumentParser(ExperimentConfig)
-    for config in reproduce.LADDER:
+    for config in reproduce.ladder("full"):
         (parsed,) = parser.parse_yaml_file(str(recipes / f"{config.name}.yaml"))
         assert parsed == config, config.name

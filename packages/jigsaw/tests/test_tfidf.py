@@ -3,10 +3,11 @@
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from jigsaw import tfidf
 from jigsaw.experiment import ExperimentConfig
-from jigsaw.tfidf import fit_predict
 
 TEXTS = [
     "you idiot",
@@ -20,6 +21,10 @@ TEXTS = [
 ] * 3
 PROBE = {"probe": ["idiot", "nice point", "moron council"]}
 CONFIG = ExperimentConfig(tfidf_min_df=1)
+
+
+def fit_predict(config, texts, target, weights, probe):
+    return tfidf.fit_predict(config, pd.DataFrame({"comment_text": texts, "target": target}), weights, probe)
 
 
 def test_soft_targets_on_hard_labels_match_the_hard_fit():

