@@ -119,10 +119,10 @@ def test_one_fold_learns_toxicity(sample_dir):
     ]
     assert preds.shape == (len(valid),) and ((preds > 0) & (preds < 1)).all()
     assert jigsaw_bias_summary(valid["target"], preds, valid[SCORED_IDENTITIES])["overall_auc"] > 0.8
-    again = fit_predict(
-        config, fit, sample_weights(config, fit), {"valid": valid["comment_text"].tolist()[:50]}
-    )["valid"]
-    assert again == pytest.approx(preds[:50], abs=1e-5)  # deterministic under the seed
+    again = fit_predict(config, fit, sample_weights(config, fit), {"valid": valid["comment_text"].tolist()})[
+        "valid"
+    ]
+    assert again == pytest.approx(preds, abs=1e-6)  # deterministic under the seed
     unbucketed = replace(config, bucketing=False)
     flat = fit_predict(unbucketed, fit.iloc[:200], np.ones(200), {"v": ["you idiot"]})["v"]
     assert 0 < flat[0] < 1
