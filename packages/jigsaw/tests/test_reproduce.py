@@ -17,13 +17,23 @@ def test_reproduce_writes_a_valid_submission_report_and_claims(sample_dir, tmp_p
     reproduce.main(["--data-dir", str(sample_dir), "--output-dir", str(out), "--preset", "cpu"])
     results = json.loads((out / "results.json").read_text())
     assert results["chapter"] == "jigsaw" and results["higher_is_better"] is True
-    assert [e["name"] for e in results["experiments"]] == [c.name for c in reproduce.ladder("cpu")]
+    names = [c.name for c in reproduce.ladder("cpu")] + [
+        "blend-mean",
+        "blend-rank",
+        "blend-power",
+        "blend-optuna",
+    ]
+    assert [e["name"] for e in results["experiments"]] == names
     for experiment in results["experiments"]:
         assert len(experiment["folds"]) == 5 and 0.5 < experiment["cv"] <= 1.0
     claims = {c["text"]: c for c in results["claims"]}
     weighting = claims["metric-aligned weighting raises the final metric"]
     cv = {e["name"]: e["cv"] for e in results["experiments"]}
     assert weighting["holds"] == (cv[weighting["technique"]] > cv[weighting["baseline"]])
+    blend = claims["the blend beats its best single model"]
+    assert blend["technique"] == "blend-optuna"
+    assert cv[blend["baseline"]] == max(cv[n] for n in names if not n.startswith("blend-"))
+    assert json.loads((out / "blend-optuna" / "config.json").read_text())["models"] == names[:-4]
     submission = pd.read_csv(out / "submission.csv")
     sample = pd.read_csv(sample_dir / "sample_submission.csv")
     assert list(submission.columns) == ["id", "prediction"]

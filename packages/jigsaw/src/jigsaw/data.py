@@ -141,6 +141,18 @@ def load_labelled_test(path: Path) -> pd.DataFrame:
     return frame
 
 
+def aux_columns(aux_targets: str, train: pd.DataFrame) -> list[str]:
+    """Columns learned as auxiliary outputs (1st/2nd place): none, the subtypes, or subtypes and identities."""
+    if aux_targets == "none":
+        return []
+    if aux_targets not in ("subtypes", "subtypes+identities"):
+        raise ValueError(f"aux_targets: {aux_targets!r} is not one of none | subtypes | subtypes+identities")
+    identities = (
+        [c for c in IDENTITY_COLUMNS if c in train.columns] if aux_targets.endswith("identities") else []
+    )
+    return SUBTYPES + identities
+
+
 def load(data_dir: str | Path) -> JigsawData:
     """All files of a Kaggle download (or of the generated sample) in ``data_dir``."""
     data_dir = Path(data_dir)

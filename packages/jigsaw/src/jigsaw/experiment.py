@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from jigsaw import tfidf, transformer
-from jigsaw.data import IDENTITY_COLUMNS, SCORED_IDENTITIES, SUBTYPES, JigsawData
+from jigsaw import lstm, tfidf, transformer
+from jigsaw.data import IDENTITY_COLUMNS, SCORED_IDENTITIES, JigsawData
 from jigsaw.submission import write_submission
 from jigsaw.weights import metric_aligned_weights
 from shared.cv import make_folds
 from shared.metrics import jigsaw_bias_breakdown, jigsaw_bias_summary
 
-MODELS = {"tfidf-lr": tfidf.fit_predict, "transformer": transformer.fit_predict}
+MODELS = {"tfidf-lr": tfidf.fit_predict, "transformer": transformer.fit_predict, "lstm": lstm.fit_predict}
 
 
 @dataclass
@@ -72,6 +72,14 @@ class ExperimentConfig:
     warmup_ratio: float = 0.05
     bucketing: bool = field(default=True, metadata={"help": "length-grouped batches + dynamic padding"})
     bf16: bool = True
+    # lstm (learning_rate, epochs, batch_size, max_length, soft/aux targets are shared with the transformer)
+    embedding_dim: int = field(
+        default=300, metadata={"help": "size of the word2vec vectors trained on the corpus"}
+    )
+    embedding_path: str | None = field(
+        default=None, metadata={"help": "pretrained GloVe/fastText vectors (text format) to concatenate"}
+    )
+    lstm_hidden: int = 128
 
 
 @dataclass
@@ -82,8 +90,45 @@ class ExperimentResult:
     seconds: float
     oof: np.ndarray
     breakdown: pd.DataFrame  # per-identity AUCs of the OOF predictions
-    test: np.ndarray  # predictions for test.csv, fold mean
+    predictions: dict[str, np.ndarray]  # "test" (test.csv order) and any labelled set with other ids
     labelled: dict[str, dict[str, float]] = field(default_factory=dict)  # summary on the labelled test files
+
+    @property
+    def test(self) -> np.ndarray:
+        return self.predictions["test"]
+
+
+def summarize(
+    name: str,
+    train: pd.DataFrame,
+    oof: np.ndarray,
+    predictions: dict[str, np.ndarray],
+    data: JigsawData,
+    seconds: float,
+) -> ExperimentResult:
+    """Score out-of-fold predictions (overall and per ``train['fold']``) and the labelled test files."""
+    identities = train[SCORED_IDENTITIES]
+    folds = [
+        jigsaw_bias_summary(train["target"][mask], oof[mask], identities[mask])["final"]
+        for mask in (train["fold"] == k for k in sorted(train["fold"].unique()))
+    ]
+    result = ExperimentResult(
+        name=name, cv=jigsaw_bias_summary(train["target"], oof, identities), folds=folds, seconds=seconds, oof=oof,
+        breakdown=jigsaw_bias_breakdown(train["target"], oof, identities), predictions=predictions,
+    )  # fmt: skip
+    for set_name, frame in data.labelled_test.items():
+        if set_name in predictions:
+            preds = predictions[set_name]
+        else:  # the labelled copy of test.csv
+            preds = pd.Series(predictions["test"], index=data.test["id"]).loc[frame["id"]].to_numpy()
+        result.labelled[set_name] = jigsaw_bias_summary(frame["toxicity"], preds, frame[SCORED_IDENTITIES])
+    return result
+
+
+def folded_train(data: JigsawData, n_folds: int, seed: int) -> pd.DataFrame:
+    """The training frame with a ``fold`` column: stratified on target >= 0.5, the same for every experiment."""
+    train = data.train.assign(label=(data.train["target"] >= 0.5).astype(int))
+    return make_folds(train, n_folds, "stratified", target="label", seed=seed)
 
 
 def sample_weights(config: ExperimentConfig, train: pd.DataFrame) -> np.ndarray:
@@ -102,22 +147,6 @@ def sample_weights(config: ExperimentConfig, train: pd.DataFrame) -> np.ndarray:
     )  # fmt: skip
 
 
-def aux_columns(config: ExperimentConfig, train: pd.DataFrame) -> list[str]:
-    """Columns learned as auxiliary outputs (1st/2nd place): the subtypes, optionally the identities."""
-    if config.aux_targets == "none":
-        return []
-    if config.aux_targets not in ("subtypes", "subtypes+identities"):
-        raise ValueError(
-            f"aux_targets: {config.aux_targets!r} is not one of none | subtypes | subtypes+identities"
-        )
-    identities = (
-        [c for c in IDENTITY_COLUMNS if c in train.columns]
-        if config.aux_targets.endswith("identities")
-        else []
-    )
-    return SUBTYPES + identities
-
-
 def _eval_sets(data: JigsawData) -> dict[str, pd.DataFrame]:
     """Texts to predict besides the validation fold; a labelled file with test.csv's ids reuses its predictions."""
     sets = {"test": data.test}
@@ -132,13 +161,11 @@ def run_experiment(config: ExperimentConfig, data: JigsawData, out_dir: Path) ->
     if config.model not in MODELS:
         raise ValueError(f"model: {config.model!r} is not one of {sorted(MODELS)}")
     start = time.perf_counter()
-    train = data.train.assign(label=(data.train["target"] >= 0.5).astype(int))
-    train = make_folds(train, config.n_folds, "stratified", target="label", seed=config.seed)
+    train = folded_train(data, config.n_folds, config.seed)
     weights = sample_weights(config, train)
     eval_sets = _eval_sets(data)
     oof = np.zeros(len(train))
     sums = {name: np.zeros(len(frame)) for name, frame in eval_sets.items()}
-    folds = []
     for fold in tqdm(range(config.n_folds), desc=config.name, leave=False):
         fit, valid = (train["fold"] != fold).to_numpy(), (train["fold"] == fold).to_numpy()
         predict_on = {"valid": train.loc[valid, "comment_text"].tolist()}
@@ -147,38 +174,17 @@ def run_experiment(config: ExperimentConfig, data: JigsawData, out_dir: Path) ->
         oof[valid] = preds.pop("valid")
         for name, values in preds.items():
             sums[name] += values / config.n_folds
-        folds.append(
-            jigsaw_bias_summary(train.loc[valid, "target"], oof[valid], train.loc[valid, SCORED_IDENTITIES])[
-                "final"
-            ]
-        )
-    identities = train[SCORED_IDENTITIES]
-    result = ExperimentResult(
-        name=config.name,
-        cv=jigsaw_bias_summary(train["target"], oof, identities),
-        folds=folds,
-        seconds=0.0,
-        oof=oof,
-        breakdown=jigsaw_bias_breakdown(train["target"], oof, identities),
-        test=sums["test"],
-    )
-    for name, frame in data.labelled_test.items():
-        preds = (
-            sums[name]
-            if name in sums
-            else pd.Series(sums["test"], index=data.test["id"]).loc[frame["id"]].to_numpy()
-        )
-        result.labelled[name] = jigsaw_bias_summary(frame["toxicity"], preds, frame[SCORED_IDENTITIES])
-    result.seconds = time.perf_counter() - start
-    _write(result, config, train, data, out_dir)
+    result = summarize(config.name, train, oof, sums, data, time.perf_counter() - start)
+    write_artifacts(result, asdict(config), train, data, out_dir)
     return result
 
 
-def _write(
-    result: ExperimentResult, config: ExperimentConfig, train: pd.DataFrame, data: JigsawData, out_dir: Path
+def write_artifacts(
+    result: ExperimentResult, config: dict, train: pd.DataFrame, data: JigsawData, out_dir: Path
 ) -> None:
+    """config.json, oof.csv, identity_aucs.csv, scores.json and submission.csv of one experiment."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     oof = pd.DataFrame(
         {"id": train["id"], "fold": train["fold"], "target": train["target"], "prediction": result.oof}
     )

@@ -1,7 +1,8 @@
 """``jigsaw-reproduce``: the chapter's ladder in one command, with report.md, results.json and submission.csv.
 
 Ladder so far: TF-IDF + logistic regression, + metric-aligned weights (§6.5.1), + soft targets; then a
-transformer classifier unweighted, + metric-aligned weights, + auxiliary and soft targets.
+transformer classifier unweighted, + metric-aligned weights, + auxiliary and soft targets; a BiLSTM on
+word2vec vectors (3rd place); then blends of all of them (mean, rank, power 3.5, Optuna weights).
 """
 
 from __future__ import annotations
@@ -9,15 +10,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from jigsaw.data import DataError, load
-from jigsaw.experiment import ExperimentConfig, ExperimentResult, run_experiment
+from jigsaw.blend import METHODS, combine, cross_fitted, optimize_weights
+from jigsaw.data import SCORED_IDENTITIES, DataError, JigsawData, load
+from jigsaw.experiment import (
+    ExperimentConfig,
+    ExperimentResult,
+    folded_train,
+    run_experiment,
+    summarize,
+    write_artifacts,
+)
 from jigsaw.paths import resolve_data_dir, run_dir
 from jigsaw.report import identity_heatmap, metric_table
+from shared.metrics import jigsaw_bias_auc
+
+BLEND_TRIALS = 100
 
 TFIDF = [
     ExperimentConfig(name="tfidf-lr"),
@@ -44,6 +58,21 @@ CPU_TRANSFORMER = {
     "epochs": 1,
 }
 
+# The 3rd-place family: a BiLSTM on word vectors with identity weights and auxiliary targets.
+LSTM = [
+    ExperimentConfig(name="lstm-weighted-aux", model="lstm", weighting="metric", soft_targets=True,
+                     aux_targets="subtypes+identities", embedding_dim=300, lstm_hidden=128, max_length=220, epochs=4,
+                     learning_rate=1e-3, batch_size=256),
+]  # fmt: skip
+CPU_LSTM = {
+    "embedding_dim": 32,
+    "lstm_hidden": 32,
+    "max_length": 64,
+    "epochs": 2,
+    "batch_size": 64,
+    "learning_rate": 2e-3,
+}
+
 # (finding of the write-ups, baseline experiment, technique experiment)
 CLAIMS = [
     ("metric-aligned weighting raises the final metric", "bert", "bert-weighted"),
@@ -58,22 +87,66 @@ CLAIMS = [
 
 
 def ladder(preset: str) -> list[ExperimentConfig]:
-    """The experiments in order; the cpu preset swaps the transformer rungs' backbone and sizes."""
+    """The experiments in order; the cpu preset shrinks the transformer and LSTM rungs."""
     if preset == "full":
-        return TFIDF + TRANSFORMER
-    return TFIDF + [replace(config, **CPU_TRANSFORMER) for config in TRANSFORMER]
+        return TFIDF + TRANSFORMER + LSTM
+    return (
+        TFIDF + [replace(c, **CPU_TRANSFORMER) for c in TRANSFORMER] + [replace(c, **CPU_LSTM) for c in LSTM]
+    )
 
 
-def check_claims(results: dict[str, ExperimentResult]) -> list[dict]:
+def check_claims(results: list[ExperimentResult]) -> list[dict]:
+    """The write-ups' findings checked on this run, each naming the two experiments compared."""
+    by_name = {r.name: r for r in results}
+    singles = [r for r in results if not r.name.startswith("blend-")]
+    best_single = max(singles, key=lambda r: r.cv["final"]).name
+    pairs = [*CLAIMS, ("the blend beats its best single model", best_single, "blend-optuna")]
     return [
         {
             "text": text,
             "baseline": base,
             "technique": tech,
-            "holds": bool(results[tech].cv["final"] > results[base].cv["final"]),
+            "holds": bool(by_name[tech].cv["final"] > by_name[base].cv["final"]),
         }
-        for text, base, tech in CLAIMS
+        for text, base, tech in pairs
     ]
+
+
+def run_blends(
+    results: list[ExperimentResult], data: JigsawData, out: Path, seed: int = 42
+) -> list[ExperimentResult]:
+    """Blend every experiment's predictions four ways (mean, rank, power 3.5, Optuna weights)."""
+    train = folded_train(data, n_folds=len(results[0].folds), seed=seed)
+    target, identities = train["target"], train[SCORED_IDENTITIES]
+
+    def score(rows: np.ndarray, blended: np.ndarray) -> float:
+        return jigsaw_bias_auc(target[rows], blended, identities[rows])
+
+    oof = np.column_stack([r.oof for r in results])
+    stacked = {
+        name: np.column_stack([r.predictions[name] for r in results]) for name in results[0].predictions
+    }
+    blends = []
+    for method in METHODS:
+        start = time.perf_counter()
+        if method == "optuna":
+            blended = cross_fitted(oof, train["fold"].to_numpy(), score, n_trials=BLEND_TRIALS, seed=seed)
+            weights = optimize_weights(
+                oof, lambda b: score(np.ones(len(b), dtype=bool), b), BLEND_TRIALS, seed
+            )
+            predictions = {name: combine(p, weights) for name, p in stacked.items()}
+        else:
+            weights, blended = None, combine(oof, method=method)
+            predictions = {name: combine(p, method=method) for name, p in stacked.items()}
+        result = summarize(f"blend-{method}", train, blended, predictions, data, time.perf_counter() - start)
+        config = {
+            "method": method,
+            "models": [r.name for r in results],
+            "weights": None if weights is None else weights.tolist(),
+        }
+        write_artifacts(result, config, train, data, out / result.name)
+        blends.append(result)
+    return blends
 
 
 def write_report(
@@ -144,8 +217,12 @@ def main(argv: list[str] | None = None) -> None:
         result = run_experiment(config, data, out / config.name)
         print(f"{config.name:<28} CV final {result.cv['final']:.4f}  ({result.seconds:.1f} s)")
         results.append(result)
-    by_name = {r.name: r for r in results}
-    claims = check_claims(by_name)
+    if len({(c.n_folds, c.seed) for c in ladder(args.preset)}) != 1:
+        raise ValueError("every experiment of the ladder must share n_folds and seed to be blended")
+    for result in run_blends(results, data, out):
+        print(f"{result.name:<28} CV final {result.cv['final']:.4f}  ({result.seconds:.1f} s)")
+        results.append(result)
+    claims = check_claims(results)
     best = max(results, key=lambda r: r.cv["final"])
     (out / "submission.csv").write_bytes((out / best.name / "submission.csv").read_bytes())
     summary = {

@@ -27,6 +27,8 @@ import torch
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase, Trainer, TrainingArguments
 
+from jigsaw.data import aux_columns
+from jigsaw.losses import weighted_bce_with_aux
 from shared.tiny import minilm_path, tiny_encoder
 
 _LAYER = re.compile(r"\.(?:layer|layers|h)\.(\d+)\.")
@@ -87,12 +89,7 @@ class ToxicityModel(nn.Module):
         logits = self.head(self.dropout(self.pool(hidden, attention_mask)))
         if target is None:
             return {"logits": logits}
-        bce = nn.functional.binary_cross_entropy_with_logits
-        main = bce(logits[:, 0], target, reduction="none")
-        loss = (main * weight).sum() / weight.sum()
-        if aux is not None and aux.size(1):
-            loss = loss + self.aux_weight * bce(logits[:, 1:], aux)
-        return {"loss": loss, "logits": logits}
+        return {"loss": weighted_bce_with_aux(logits, target, weight, aux, self.aux_weight), "logits": logits}
 
 
 def layerwise_groups(model: ToxicityModel, lr: float, decay: float, weight_decay: float) -> list[dict]:
@@ -187,8 +184,6 @@ def fit_predict(
 ) -> dict[str, np.ndarray]:
     """Fine-tune ``config.backbone`` on one fold (``comment_text``, ``target``, auxiliary columns) and
     return P(toxic) for each named list of texts."""
-    from jigsaw.experiment import aux_columns  # the config's owner; imported here to avoid an import cycle
-
     torch.manual_seed(config.seed)
     texts = train["comment_text"].tolist()
     backbone = resolve_backbone(config.backbone, texts)
@@ -196,7 +191,7 @@ def fit_predict(
     ids = encode(tokenizer, texts, config.max_length, config.head_tokens)
     target = train["target"].to_numpy(dtype=np.float64)
     labels = target if config.soft_targets else (target >= 0.5).astype(np.float64)
-    aux = train[aux_columns(config, train)].fillna(0.0).to_numpy(dtype=np.float64)
+    aux = train[aux_columns(config.aux_targets, train)].fillna(0.0).to_numpy(dtype=np.float64)
     rows = [
         {"input_ids": x, "target": t, "weight": w, "aux": a}
         for x, t, w, a in zip(ids, labels, weights, aux, strict=True)

@@ -1,0 +1,180 @@
+"""BiLSTM on static word vectors, the 3rd-place family [97471] and the strongest public kernels.
+
+- Word vectors: word2vec trained with gensim on the fold's comments and the texts to predict (no labels
+  are used, so this is not leakage). Pretrained GloVe/fastText vectors cannot be downloaded on our
+  machines; give their path in ``embedding_path`` (word2vec text format; GloVe files without a header
+  work too) and they are concatenated with the corpus vectors, as the 3rd place concatenated GloVe and
+  fastText. The embedding layer stays frozen.
+- Two bidirectional LSTM layers, max- and mean-pooled, one linear layer for the toxicity logit and the
+  auxiliary outputs; the same weighted BCE (metric-aligned identity weights, soft and auxiliary targets)
+  as the transformer.
+- Checkpoint ensembling: the prediction is the average over epochs of each epoch's predictions, later
+  epochs weighted ``2**epoch`` as in the popular kernel; the learning rate decays by 0.6 per epoch.
+
+This is a plain training loop, not ``transformers.Trainer``: predicting after every epoch and averaging
+those predictions is the technique itself, and the model is not a transformer.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import torch
+from gensim.models import KeyedVectors, Word2Vec
+from torch import nn
+
+from jigsaw.data import aux_columns
+from jigsaw.losses import weighted_bce_with_aux
+from jigsaw.transformer import sorted_batches
+
+_WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words and single punctuation marks (what keras' Tokenizer-based kernels saw, plus punctuation)."""
+    return _WORD.findall(text.lower())
+
+
+class Vocabulary:
+    """Word -> index over the texts; 0 pads, 1 is unknown."""
+
+    def __init__(self, tokenized: list[list[str]], min_count: int = 1):
+        counts: dict[str, int] = {}
+        for words in tokenized:
+            for w in words:
+                counts[w] = counts.get(w, 0) + 1
+        self.words = ["<pad>", "<unk>", *sorted(w for w, c in counts.items() if c >= min_count)]
+        self.index = {w: i for i, w in enumerate(self.words)}
+
+    def encode(self, words: list[str], max_length: int) -> list[int]:
+        ids = [self.index.get(w, 1) for w in words[:max_length]]
+        return ids or [1]  # an empty comment still gets one (unknown) token
+
+
+def embedding_matrix(
+    vocab: Vocabulary, tokenized: list[list[str]], dim: int, seed: int, embedding_path: str | None
+) -> np.ndarray:
+    """Corpus word2vec vectors, concatenated with pretrained vectors when a file is given (zeros when a word is missing)."""
+    w2v = Word2Vec(tokenized, vector_size=dim, window=5, min_count=1, sg=1, epochs=5, seed=seed, workers=1)
+    parts = [
+        np.stack(
+            [
+                w2v.wv.get_vector(w) if w2v.wv.has_index_for(w) else np.zeros(dim, dtype=np.float32)
+                for w in vocab.words
+            ]
+        )
+    ]
+    if embedding_path:
+        pretrained = KeyedVectors.load_word2vec_format(
+            embedding_path, binary=False, no_header=_has_no_header(embedding_path)
+        )
+        zeros = np.zeros(pretrained.vector_size, dtype=np.float32)
+        parts.append(
+            np.stack(
+                [pretrained.get_vector(w) if pretrained.has_index_for(w) else zeros for w in vocab.words]
+            )
+        )
+    matrix = np.concatenate(parts, axis=1)
+    matrix[0] = 0.0
+    return matrix
+
+
+def _has_no_header(path: str) -> bool:
+    """GloVe text files start with a vector, word2vec text files with 'count dim'."""
+    with open(path, encoding="utf-8") as handle:
+        return len(handle.readline().split()) != 2
+
+
+class LstmClassifier(nn.Module):
+    def __init__(
+        self, embeddings: np.ndarray, hidden: int, n_aux: int, aux_weight: float = 1.0, dropout: float = 0.2
+    ):
+        super().__init__()
+        self.embedding = nn.Embedding.from_pretrained(
+            torch.tensor(embeddings, dtype=torch.float32), freeze=True, padding_idx=0
+        )
+        self.dropout = nn.Dropout1d(dropout)  # spatial dropout: whole embedding channels
+        self.lstm1 = nn.LSTM(embeddings.shape[1], hidden, batch_first=True, bidirectional=True)
+        self.lstm2 = nn.LSTM(2 * hidden, hidden, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(4 * hidden, 1 + n_aux)
+        self.aux_weight = aux_weight
+
+    def forward(self, input_ids, attention_mask, target=None, aux=None, weight=None):
+        x = self.dropout(self.embedding(input_ids).transpose(1, 2)).transpose(1, 2)
+        x, _ = self.lstm1(x)
+        x, _ = self.lstm2(x)
+        mask = attention_mask.unsqueeze(-1).to(x.dtype)
+        max_pool = x.masked_fill(mask == 0, -1e4).max(dim=1).values
+        mean_pool = (x * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        logits = self.head(torch.cat([max_pool, mean_pool], dim=1))
+        if target is None:
+            return {"logits": logits}
+        return {"loss": weighted_bce_with_aux(logits, target, weight, aux, self.aux_weight), "logits": logits}
+
+
+def _batch(ids: list[list[int]], rows: np.ndarray, extra: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    width = max(len(ids[i]) for i in rows)
+    input_ids = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, i in enumerate(rows):
+        input_ids[r, : len(ids[i])] = torch.tensor(ids[i])
+    batch = {"input_ids": input_ids, "attention_mask": (input_ids != 0).long()}
+    return batch | {k: torch.tensor(v[rows], dtype=torch.float32) for k, v in extra.items()}
+
+
+@torch.no_grad()
+def _predict(model: LstmClassifier, ids: list[list[int]], batch_size: int) -> np.ndarray:
+    model.eval()
+    out = np.zeros(len(ids))
+    for rows in sorted_batches([len(x) for x in ids], batch_size):
+        out[rows] = torch.sigmoid(model(**_batch(ids, rows, {}))["logits"][:, 0]).numpy()
+    model.train()
+    return out
+
+
+def fit_predict(
+    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]]
+) -> dict[str, np.ndarray]:
+    """Train the BiLSTM on one fold; return the epoch-weighted average prediction for each named text list."""
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    tokenized = [tokenize(t) for t in train["comment_text"]]
+    to_predict = {name: [tokenize(t) for t in texts] for name, texts in predict_on.items()}
+    vocab = Vocabulary(tokenized + [w for texts in to_predict.values() for w in texts])
+    matrix = embedding_matrix(vocab, tokenized + [w for texts in to_predict.values() for w in texts],
+                              config.embedding_dim, config.seed, config.embedding_path)  # fmt: skip
+    ids = [vocab.encode(w, config.max_length) for w in tokenized]
+    predict_ids = {
+        name: [vocab.encode(w, config.max_length) for w in texts] for name, texts in to_predict.items()
+    }
+    target = train["target"].to_numpy(dtype=np.float64)
+    extra = {
+        "target": target if config.soft_targets else (target >= 0.5).astype(np.float64),
+        "weight": np.asarray(weights, dtype=np.float64),
+        "aux": train[aux_columns(config.aux_targets, train)].fillna(0.0).to_numpy(dtype=np.float64),
+    }
+    model = LstmClassifier(matrix, config.lstm_hidden, extra["aux"].shape[1], aux_weight=config.aux_weight)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 0.6**epoch)
+    sums = {name: np.zeros(len(x)) for name, x in predict_ids.items()}
+    total_weight = 0.0
+    for epoch in range(int(config.epochs)):
+        # bucketing: shuffle, cut into chunks of 50 batches, sort each chunk by length
+        order = rng.permutation(len(ids))
+        chunk = 50 * config.batch_size
+        order = np.concatenate(
+            [sorted(order[k : k + chunk], key=lambda i: len(ids[i])) for k in range(0, len(order), chunk)]
+        )
+        batches = [order[k : k + config.batch_size] for k in range(0, len(order), config.batch_size)]
+        for b in rng.permutation(len(batches)):
+            loss = model(**_batch(ids, batches[b], extra))["loss"]
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        scheduler.step()
+        epoch_weight = 2.0**epoch
+        for name, x in predict_ids.items():
+            sums[name] += epoch_weight * _predict(model, x, config.batch_size * 4)
+        total_weight += epoch_weight
+    return {name: values / total_weight for name, values in sums.items()}

@@ -1,0 +1,58 @@
+"""BiLSTM on word vectors: tokens, vocabulary, pretrained vectors, checkpoint ensembling, a fold that learns."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from jigsaw import lstm
+from jigsaw.data import SCORED_IDENTITIES, load
+from jigsaw.experiment import ExperimentConfig, sample_weights
+from shared.metrics import jigsaw_bias_summary
+
+CPU = {"embedding_dim": 16, "lstm_hidden": 16, "max_length": 48, "batch_size": 64, "learning_rate": 3e-3}
+
+
+def test_tokenize_and_vocabulary():
+    assert lstm.tokenize("You're an IDIOT!!") == ["you're", "an", "idiot", "!", "!"]
+    vocab = lstm.Vocabulary([["a", "b"], ["b", "c"]])
+    assert vocab.words[:2] == ["<pad>", "<unk>"]
+    assert vocab.encode(["b", "zzz", "a"], max_length=2) == [vocab.index["b"], 1]
+    assert vocab.encode([], max_length=5) == [1]  # an empty comment is one unknown token
+
+
+@pytest.mark.parametrize("header", [True, False])  # word2vec text format, or GloVe without a header
+def test_pretrained_vectors_are_concatenated(tmp_path, header):
+    path = tmp_path / "vectors.txt"
+    lines = ["idiot 1.0 2.0 3.0", "council -1.0 0.5 0.0"]
+    path.write_text(("2 3\n" if header else "") + "\n".join(lines) + "\n")
+    tokenized = [["you", "idiot"], ["the", "council"]] * 5
+    vocab = lstm.Vocabulary(tokenized)
+    matrix = lstm.embedding_matrix(vocab, tokenized, dim=4, seed=0, embedding_path=str(path))
+    assert matrix.shape == (len(vocab.words), 4 + 3)
+    assert matrix[vocab.index["idiot"], 4:].tolist() == [1.0, 2.0, 3.0]
+    assert matrix[vocab.index["you"], 4:].tolist() == [0.0, 0.0, 0.0]  # not in the pretrained file
+    assert not matrix[0].any()  # padding row
+
+
+def test_checkpoint_ensembling_weights_later_epochs(monkeypatch, sample_dir):
+    train = load(sample_dir).train.iloc[:200]
+    calls = itertools.count(1)
+    monkeypatch.setattr(
+        lstm, "_predict", lambda model, ids, batch_size: np.full(len(ids), float(next(calls)))
+    )
+    config = ExperimentConfig(model="lstm", epochs=3, **CPU)
+    out = lstm.fit_predict(config, train, np.ones(len(train)), {"v": ["a comment"]})["v"]
+    assert out[0] == pytest.approx((1 * 1 + 2 * 2 + 4 * 3) / 7)  # epoch e's predictions weighted 2**e
+
+
+@pytest.mark.slow
+def test_one_fold_learns_toxicity(sample_dir):
+    train = load(sample_dir).train
+    fit, valid = train.iloc[:2400], train.iloc[2400:]
+    config = ExperimentConfig(model="lstm", weighting="metric", aux_targets="subtypes", epochs=3, **CPU)
+    preds = lstm.fit_predict(
+        config, fit, sample_weights(config, fit), {"valid": valid["comment_text"].tolist()}
+    )["valid"]
+    assert ((preds > 0) & (preds < 1)).all()
+    assert jigsaw_bias_summary(valid["target"], preds, valid[SCORED_IDENTITIES])["overall_auc"] > 0.7  # chance is 0.5
