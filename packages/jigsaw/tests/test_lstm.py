@@ -55,4 +55,6 @@ def test_one_fold_learns_toxicity(sample_dir):
         config, fit, sample_weights(config, fit), {"valid": valid["comment_text"].tolist()}
     )["valid"]
     assert ((preds > 0) & (preds < 1)).all()
-    assert jigsaw_bias_summary(valid["target"], preds, valid[SCORED_IDENTITIES])["overall_auc"] > 0.7  # chance is 0.5
+    assert (
+        jigsaw_bias_summary(valid["target"], preds, valid[SCORED_IDENTITIES])["overall_auc"] > 0.7
+    )  # chance is 0.5

@@ -72,6 +72,13 @@ class ExperimentConfig:
     warmup_ratio: float = 0.05
     bucketing: bool = field(default=True, metadata={"help": "length-grouped batches + dynamic padding"})
     bf16: bool = True
+    lora_r: int = field(
+        default=0, metadata={"help": "LoRA rank on every linear layer of the backbone (0 = full fine-tuning)"}
+    )
+    lora_alpha: int = 32
+    load_in_4bit: bool = field(
+        default=False, metadata={"help": "QLoRA: NF4 4-bit frozen weights (bitsandbytes)"}
+    )
     # lstm (learning_rate, epochs, batch_size, max_length, soft/aux targets are shared with the transformer)
     embedding_dim: int = field(
         default=300, metadata={"help": "size of the word2vec vectors trained on the corpus"}

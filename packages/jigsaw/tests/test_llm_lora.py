@@ -1,0 +1,61 @@
+"""The LLM classifier of §6.8: a decoder backbone, last-token pooling, LoRA adapters, optional 4-bit (QLoRA)."""
+
+import bitsandbytes as bnb
+import pytest
+import torch
+from transformers import AutoTokenizer
+
+from jigsaw.transformer import Collator, ToxicityModel, encode, layerwise_groups, resolve_backbone
+
+TEXTS = ["you are an idiot", "thanks for the article", "what a moron you are", "good point on the budget"] * 5
+
+
+@pytest.fixture(scope="module")
+def decoder():
+    return resolve_backbone("tiny:qwen2", TEXTS)
+
+
+def batch(path):
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    inputs = Collator(tokenizer.pad_token_id)([{"input_ids": x} for x in encode(tokenizer, TEXTS[:4], 32, 8)])
+    return inputs | {
+        "target": torch.tensor([1.0, 0.0, 1.0, 0.0]),
+        "weight": torch.ones(4),
+        "aux": torch.rand(4, 2),
+    }
+
+
+def test_lora_trains_adapters_and_head_only(decoder):
+    torch.manual_seed(0)
+    model = ToxicityModel(decoder, n_aux=2, pooling="last", lora_r=4)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n or n.startswith("head.") for n in trainable)
+    frozen_before = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
+    lora_before = {n: p.detach().clone() for n, p in model.named_parameters() if "lora_B" in n}
+    optimizer = torch.optim.AdamW(layerwise_groups(model, lr=1e-2, decay=1.0, weight_decay=0.0))
+    for _ in range(2):
+        loss = model(**batch(decoder))["loss"]
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    named = dict(model.named_parameters())
+    assert all(torch.equal(named[n], before) for n, before in frozen_before.items())
+    assert any(not torch.equal(named[n], before) for n, before in lora_before.items())
+
+
+def test_qlora_quantises_the_frozen_weights_and_still_learns(decoder):
+    torch.manual_seed(0)
+    model = ToxicityModel(decoder, n_aux=2, pooling="last", lora_r=4, load_in_4bit=True)
+    assert any(isinstance(m, bnb.nn.Linear4bit) for m in model.backbone.modules())
+    loss = model(**batch(decoder))["loss"]
+    loss.backward()
+    assert torch.isfinite(loss)
+    grads = [
+        p.grad for n, p in model.named_parameters() if "lora_B" in n
+    ]  # B starts at 0, so A gets no grad yet
+    assert grads and any(g is not None and g.abs().sum() > 0 for g in grads)
+
+
+def test_four_bit_needs_lora(decoder):
+    with pytest.raises(ValueError, match="needs LoRA"):
+        ToxicityModel(decoder, n_aux=0, load_in_4bit=True)
