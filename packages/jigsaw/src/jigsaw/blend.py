@@ -53,7 +53,9 @@ def optimize_weights(
         return score(combine(preds, weights + 1e-12))
 
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-    study.enqueue_trial({f"w{j}": 1.0 for j in range(m)})  # start from the plain mean
+    study.enqueue_trial({f"w{j}": 1.0 for j in range(m)})  # start from the plain mean ...
+    best = int(np.argmax([score(preds[:, j]) for j in range(m)]))
+    study.enqueue_trial({f"w{j}": float(j == best) for j in range(m)})  # ... and from the best single model
     study.optimize(objective, n_trials=n_trials)
     weights = np.array([study.best_params[f"w{j}"] for j in range(m)]) + 1e-12
     return weights / weights.sum()
