@@ -59,3 +59,19 @@ def test_qlora_quantises_the_frozen_weights_and_still_learns(decoder):
 def test_four_bit_needs_lora(decoder):
     with pytest.raises(ValueError, match="needs LoRA"):
         ToxicityModel(decoder, n_aux=0, load_in_4bit=True)
+
+
+@pytest.mark.gpu
+def test_qlora_fold_on_cuda(decoder, sample_dir):
+    """The full-scale path on a GPU: NF4 base on CUDA, bf16 compute, Trainer with bf16 and bucketing."""
+    from jigsaw.data import load
+    from jigsaw.experiment import ExperimentConfig, sample_weights
+    from jigsaw.transformer import fit_predict
+
+    train = load(sample_dir).train.iloc[:512]
+    config = ExperimentConfig(model="transformer", backbone="tiny:qwen2", pooling="last", lora_r=8, load_in_4bit=True,
+                              weighting="metric", max_length=64, learning_rate=2e-3, batch_size=32, bf16=True)  # fmt: skip
+    preds = fit_predict(
+        config, train, sample_weights(config, train), {"v": ["you idiot", "thanks for this"]}
+    )["v"]
+    assert preds.shape == (2,) and ((preds > 0) & (preds < 1)).all()
