@@ -39,7 +39,7 @@ def test_checkpoint_ensembling_weights_later_epochs(monkeypatch, sample_dir):
     train = load(sample_dir).train.iloc[:200]
     calls = itertools.count(1)
     monkeypatch.setattr(
-        lstm, "_predict", lambda model, ids, batch_size: np.full(len(ids), float(next(calls)))
+        lstm, "predict", lambda model, ids, pad_id, batch_size: np.full(len(ids), float(next(calls)))
     )
     config = ExperimentConfig(model="lstm", epochs=3, **CPU)
     out = lstm.fit_predict(config, train, np.ones(len(train)), {"v": ["a comment"]})["v"]

@@ -27,7 +27,7 @@ from torch import nn
 
 from jigsaw.data import aux_columns
 from jigsaw.losses import weighted_bce_with_aux
-from jigsaw.transformer import sorted_batches
+from jigsaw.transformer import Collator, predict
 
 _WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
 
@@ -114,25 +114,6 @@ class LstmClassifier(nn.Module):
         return {"loss": weighted_bce_with_aux(logits, target, weight, aux, self.aux_weight), "logits": logits}
 
 
-def _batch(ids: list[list[int]], rows: np.ndarray, extra: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-    width = max(len(ids[i]) for i in rows)
-    input_ids = torch.zeros((len(rows), width), dtype=torch.long)
-    for r, i in enumerate(rows):
-        input_ids[r, : len(ids[i])] = torch.tensor(ids[i])
-    batch = {"input_ids": input_ids, "attention_mask": (input_ids != 0).long()}
-    return batch | {k: torch.tensor(v[rows], dtype=torch.float32) for k, v in extra.items()}
-
-
-@torch.no_grad()
-def _predict(model: LstmClassifier, ids: list[list[int]], batch_size: int) -> np.ndarray:
-    model.eval()
-    out = np.zeros(len(ids))
-    for rows in sorted_batches([len(x) for x in ids], batch_size):
-        out[rows] = torch.sigmoid(model(**_batch(ids, rows, {}))["logits"][:, 0]).numpy()
-    model.train()
-    return out
-
-
 def fit_predict(
     config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]]
 ) -> dict[str, np.ndarray]:
@@ -141,9 +122,9 @@ def fit_predict(
     rng = np.random.default_rng(config.seed)
     tokenized = [tokenize(t) for t in train["comment_text"]]
     to_predict = {name: [tokenize(t) for t in texts] for name, texts in predict_on.items()}
-    vocab = Vocabulary(tokenized + [w for texts in to_predict.values() for w in texts])
-    matrix = embedding_matrix(vocab, tokenized + [w for texts in to_predict.values() for w in texts],
-                              config.embedding_dim, config.seed, config.embedding_path)  # fmt: skip
+    corpus = tokenized + [w for texts in to_predict.values() for w in texts]
+    vocab = Vocabulary(corpus)
+    matrix = embedding_matrix(vocab, corpus, config.embedding_dim, config.seed, config.embedding_path)
     ids = [vocab.encode(w, config.max_length) for w in tokenized]
     predict_ids = {
         name: [vocab.encode(w, config.max_length) for w in texts] for name, texts in to_predict.items()
@@ -157,6 +138,7 @@ def fit_predict(
     model = LstmClassifier(matrix, config.lstm_hidden, extra["aux"].shape[1], aux_weight=config.aux_weight)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 0.6**epoch)
+    collate = Collator(pad_id=0)
     sums = {name: np.zeros(len(x)) for name, x in predict_ids.items()}
     total_weight = 0.0
     for epoch in range(int(config.epochs)):
@@ -168,13 +150,15 @@ def fit_predict(
         )
         batches = [order[k : k + config.batch_size] for k in range(0, len(order), config.batch_size)]
         for b in rng.permutation(len(batches)):
-            loss = model(**_batch(ids, batches[b], extra))["loss"]
+            rows = [{"input_ids": ids[i]} | {k: v[i] for k, v in extra.items()} for i in batches[b]]
+            loss = model(**collate(rows))["loss"]
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
         scheduler.step()
         epoch_weight = 2.0**epoch
         for name, x in predict_ids.items():
-            sums[name] += epoch_weight * _predict(model, x, config.batch_size * 4)
+            sums[name] += epoch_weight * predict(model, x, pad_id=0, batch_size=config.batch_size * 4)
+        model.train()
         total_weight += epoch_weight
     return {name: values / total_weight for name, values in sums.items()}
