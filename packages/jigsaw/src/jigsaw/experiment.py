@@ -7,6 +7,7 @@ present, the same predictions are scored on them too.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -182,8 +183,14 @@ def run_experiment(config: ExperimentConfig, data: JigsawData, out_dir: Path) ->
         for name, values in preds.items():
             sums[name] += values / config.n_folds
     result = summarize(config.name, train, oof, sums, data, time.perf_counter() - start)
-    write_artifacts(result, asdict(config), train, data, out_dir)
+    if is_main_process():
+        write_artifacts(result, asdict(config), train, data, out_dir)
     return result
+
+
+def is_main_process() -> bool:
+    """False on the other ranks of an ``accelerate launch``: they train and predict, only rank 0 writes."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def write_artifacts(

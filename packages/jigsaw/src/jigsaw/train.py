@@ -9,7 +9,7 @@ from transformers import HfArgumentParser
 
 from jigsaw.config import parse_config
 from jigsaw.data import DataError, load
-from jigsaw.experiment import ExperimentConfig, run_experiment
+from jigsaw.experiment import ExperimentConfig, is_main_process, run_experiment
 from jigsaw.paths import resolve_data_dir, run_dir
 
 
@@ -36,6 +36,11 @@ def main(argv: list[str] | None = None) -> None:
         result = run_experiment(config, data, out)
     except DataError as err:
         sys.exit(f"error: {err}")
-    print(
-        f"{config.name}: CV final {result.cv['final']:.4f} (overall AUC {result.cv['overall_auc']:.4f}); wrote {out}"
-    )
+    if is_main_process():
+        print(
+            f"{config.name}: CV final {result.cv['final']:.4f} (overall AUC {result.cv['overall_auc']:.4f}); wrote {out}"
+        )
+
+
+if __name__ == "__main__":  # `accelerate launch -m jigsaw.train ...`
+    main()

@@ -217,11 +217,11 @@ def resolve_backbone(name: str, texts: list[str]) -> str:
     return name
 
 
-def fit_predict(
-    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]]
-) -> dict[str, np.ndarray]:
-    """Fine-tune ``config.backbone`` on one fold (``comment_text``, ``target``, auxiliary columns) and
-    return P(toxic) for each named list of texts."""
+def fit(config, train: pd.DataFrame, weights: np.ndarray) -> tuple[ToxicityModel, PreTrainedTokenizerBase]:
+    """Fine-tune ``config.backbone`` on one fold (``comment_text``, ``target``, auxiliary columns).
+
+    Launched with ``accelerate launch`` (see ``competitions/jigsaw/recipes/accelerate/``) the Trainer runs
+    DDP or DeepSpeed ZeRO-2 across the processes and every rank ends with the same weights."""
     torch.manual_seed(config.seed)
     texts = train["comment_text"].tolist()
     backbone = resolve_backbone(config.backbone, texts)
@@ -249,11 +249,19 @@ def fit_predict(
             bf16=config.bf16 and torch.cuda.is_available(), dataloader_num_workers=0,
             train_sampling_strategy="group_by_length" if config.bucketing else "random",
         )  # fmt: skip
-        pad_id = pad_token_id(tokenizer)
-        collator = Collator(pad_id, pad_to=None if config.bucketing else config.max_length)
+        collator = Collator(pad_token_id(tokenizer), pad_to=None if config.bucketing else config.max_length)
         Trainer(
             model=model, args=args, train_dataset=rows, data_collator=collator, optimizers=(optimizer, None)
         ).train()
+    return model, tokenizer
+
+
+def fit_predict(
+    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]]
+) -> dict[str, np.ndarray]:
+    """Fine-tune on one fold and return P(toxic) for each named list of texts."""
+    model, tokenizer = fit(config, train, weights)
+    pad_id = pad_token_id(tokenizer)
     return {
         name: predict(
             model,
