@@ -1,0 +1,175 @@
+"""``report.md``, ``results.json``, ``accuracy_vs_samples.png``, ``records.csv`` and ``submission.csv`` of
+``aimo2-reproduce``: what each rung scored, what it cost in tokens and time, and which claims held."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+TOKEN_SAVING = 0.30  # "about 30% fewer tokens" (Fast-Math-R1; NemoSkills' early stop)
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    """A pipe table (floats with 3 decimals) without pulling in ``tabulate`` for ``DataFrame.to_markdown``."""
+    cells = [
+        [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)
+    ]
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|---" * len(frame.columns) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+
+
+def rung_table(rungs) -> pd.DataFrame:
+    """One row per rung: score over repeats and what it cost per problem."""
+    rows = []
+    for rung in rungs:
+        records = pd.DataFrame(rung.records)
+        scores = np.asarray(rung.scores, dtype=float)
+        status = records["status"].value_counts()
+        rows.append({
+            "rung": rung.name,
+            "correct": f"{scores.mean():.2f} ± {scores.std():.2f} / {rung.n_problems}",
+            "accuracy": scores.mean() / rung.n_problems,
+            "samples/problem": records["n_samples"].mean(),
+            "tokens/problem": records["tokens"].mean(),
+            "tool calls/problem": records.get("tool_calls", pd.Series([0])).fillna(0).mean(),
+            "seconds/problem": records.get("seconds", pd.Series([0.0])).fillna(0.0).mean(),
+            "unanswered in time (per run)": (status.get("late", 0) + status.get("not_served", 0)) / len(scores),
+            "wall s": rung.seconds,
+            "note": rung.note,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def experiment(rung) -> dict:
+    """results.json's entry of one rung: the repeats are its folds."""
+    tokens = pd.DataFrame(rung.records)["tokens"].mean()
+    return {
+        "name": rung.name,
+        "cv": float(np.mean(rung.scores)),
+        "folds": [float(s) for s in rung.scores],
+        "seconds": rung.seconds,
+        "tokens_per_problem": float(tokens),
+        "note": rung.note,
+    }
+
+
+def paired_difference(baseline, technique) -> tuple[float, float]:
+    """Mean per-problem difference in correctness (technique - baseline) and its standard error."""
+    a = pd.DataFrame(baseline.records).set_index(["repeat", "id"])["correct"].astype(float)
+    b = pd.DataFrame(technique.records).set_index(["repeat", "id"])["correct"].astype(float)
+    diff = (b - a.loc[b.index]).to_numpy()
+    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+
+
+def claims(rungs) -> list[dict]:
+    """The write-ups' findings, checked on the rungs just run."""
+    by = {r.name: r for r in rungs}
+    single, vote, early, budget, allocation = (by[r.name] for r in rungs[:5])
+    out = [{
+        "text": "majority voting beats a single sample",
+        "baseline": single.name, "technique": vote.name,
+        "holds": bool(np.mean(vote.scores) > np.mean(single.scores)),
+    }]  # fmt: skip
+    tokens = [pd.DataFrame(r.records)["tokens"].sum() for r in (vote, early)]
+    saving = 1 - tokens[1] / tokens[0] if tokens[0] else 0.0
+    diff, se = paired_difference(vote, early)
+    out.append({
+        "text": f"early stopping saves tokens at equal accuracy ({saving:.0%} fewer tokens, goal >= "
+        f"{TOKEN_SAVING:.0%}; accuracy change {diff:+.3f} ± {2 * se:.3f} (2 SE))",
+        "baseline": vote.name, "technique": early.name,
+        "holds": bool(saving >= TOKEN_SAVING and diff >= -2 * se),
+    })  # fmt: skip
+    out.append({
+        "text": "sharing the time budget per problem (with early stopping) beats fixed-N sampling "
+        "under the same 5-hour budget",
+        "baseline": budget.name, "technique": allocation.name,
+        "holds": bool(np.mean(allocation.scores) > np.mean(budget.scores)),
+    })  # fmt: skip
+    return out
+
+
+def plot_curve(curve: dict, path: Path) -> None:
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    ax.plot(curve["samples"], curve["accuracy"], marker="o", markersize=3)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("samples per problem (majority vote)")
+    ax.set_ylabel("fraction of problems correct")
+    ax.set_title("Accuracy vs samples")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def _training_section(trained, logs: dict) -> list[str]:
+    lines = ["## Training ladder (SFT → GRPO → merge)", ""]
+    for name in ("sft-cot", "sft-tir"):
+        losses = [e["loss"] for e in logs.get(name, []) if "loss" in e]
+        if losses:
+            lines.append(
+                f"- `{name}`: training loss {losses[0]:.3f} → {losses[-1]:.3f} over {len(losses)} logged steps"
+            )
+    grpo = logs.get("grpo", {})
+    if grpo.get("steps"):
+        lines += ["", "GRPO rewards per step (mean over the group's completions):", ""]
+        lines.append(markdown(pd.DataFrame(grpo["steps"])))
+    lines += ["", markdown(rung_table(trained)), ""]
+    return lines
+
+
+def write(out: Path, rungs, trained, curve: dict, logs: dict, *, data: str, preset: str, backend: str,
+          settings: dict) -> dict:  # fmt: skip
+    """Write every artefact into ``out`` and return results.json's content."""
+    table = rung_table(rungs)
+    results = {
+        "chapter": "aimo2",
+        "metric": "correct answers (aimo2_score), mean over repeats",
+        "higher_is_better": True,
+        "data": data,
+        "preset": preset,
+        "backend": backend,
+        "experiments": [experiment(r) for r in [*rungs, *trained]],
+        "claims": claims(rungs),
+        "settings": settings,
+    }
+    best = max(rungs, key=lambda r: np.mean(r.scores))
+    best.submission.to_csv(out / "submission.csv", index=False)
+    pd.DataFrame([rec | {"rung": r.name} for r in [*rungs, *trained] for rec in r.records]).to_csv(
+        out / "records.csv", index=False
+    )
+    plot_curve(curve, out / "accuracy_vs_samples.png")
+    simulated = backend == "simulated"
+    lines = [
+        f"# aimo2-reproduce — {data} data, {preset} preset, {backend} backend",
+        "",
+        "Simulated backend: no model ran; answers and lengths were drawn per problem from level-dependent "
+        "distributions, and seconds are simulated decoding time."
+        if simulated
+        else f"Real generations from `{settings['model']}`.",
+        "",
+        "## Inference ladder",
+        "",
+        markdown(table),
+        "",
+        "![accuracy vs samples](accuracy_vs_samples.png)",
+        "",
+        "## Claims",
+        "",
+        *(
+            f"- [{'holds' if c['holds'] else 'does not hold'}] {c['text']} "
+            f"(`{c['baseline']}` → `{c['technique']}`)"
+            for c in results["claims"]
+        ),
+        "",
+        f"`submission.csv`: the answers of `{best.name}` (first repeat) in Kaggle's `id,answer` layout.",
+        "",
+    ]
+    if trained:
+        lines += _training_section(trained, logs)
+    (out / "report.md").write_text("\n".join(lines))
+    (out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    return results

@@ -1,0 +1,111 @@
+r"""Tool-integrated reasoning (NemoSkills, §13.6.2): generate, run the model's Python, feed its output back.
+
+Each sample is generated until it closes a ```python block (the stop string is the closing fence on
+its own line). The block runs in the :class:`~aimo2.sandbox.PythonSandbox`, its ```output block is
+appended to the sample's text, and generation continues from there as a partial assistant turn.
+A crash, a timeout or a memory kill is output like any other: the traceback or the kill reason goes
+back to the model, which can fix its code. After ``max_tool_calls`` executions a sample is continued
+without the stop string, so it has to finish in words (code it writes then is not run).
+``max_new_tokens`` bounds the tokens a sample generates over all its rounds. The samples of a
+problem advance together: each round is one batched ``generate`` call (two when some samples are out
+of tool calls), and their code runs in parallel threads.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from aimo2.backends import Backend, Sample
+from aimo2.prompts import build_messages
+from aimo2.sandbox import PythonSandbox, format_output_block, last_python_block
+
+__all__ = ["CODE_STOP", "pending_code", "run_tir"]
+
+CODE_STOP = "\n```\n"  # a closing fence on its own line
+
+
+def pending_code(text: str) -> str | None:
+    """The code to run when ``text`` ends with a closed ```python block (a fence of another block: None)."""
+    code = last_python_block(text)
+    if code is None or not text.rstrip().endswith(code + "```"):
+        return None
+    return code
+
+
+@dataclass
+class _Trace:
+    text: str = ""
+    n_tokens: int = 0
+    seconds: float = 0.0
+    tool_calls: int = 0
+    finish_reason: str = "stop"
+
+
+def run_tir(
+    backend: Backend,
+    problem: str,
+    *,
+    sandbox: PythonSandbox,
+    max_tool_calls: int,
+    max_new_tokens: int,
+    n: int,
+    temperature: float = 0.6,
+    top_p: float = 0.95,
+    seed: int | None = None,
+    max_workers: int = 4,
+) -> list[Sample]:
+    """``n`` tool-integrated solutions of ``problem``; each Sample's ``tool_calls`` counts its executions."""
+    if max_tool_calls < 0:
+        raise ValueError(f"max_tool_calls must be >= 0, got {max_tool_calls}")
+    messages = build_messages(problem, "tir")
+    traces = [_Trace() for _ in range(n)]
+    first = backend.generate(
+        [messages], n=n, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+        stop=[CODE_STOP] if max_tool_calls else None, seed=seed,
+    )[0]  # fmt: skip
+    at_fence = _absorb(traces, list(range(n)), first, with_stop=max_tool_calls > 0)
+    round_ = 0
+    while at_fence:
+        round_ += 1
+        runnable = [(i, code) for i in at_fence if (code := pending_code(traces[i].text)) is not None]
+        with ThreadPoolExecutor(max_workers=max_workers) as pool:
+            results = list(pool.map(sandbox.run, [code for _, code in runnable]))
+        for (i, _), result in zip(runnable, results, strict=True):
+            traces[i].text += format_output_block(result) + "\n"
+            traces[i].seconds += result.seconds
+            traces[i].tool_calls += 1
+        for i in at_fence:
+            if traces[i].n_tokens >= max_new_tokens:
+                traces[i].finish_reason = "length"
+        going_on = [i for i in at_fence if traces[i].n_tokens < max_new_tokens]
+        at_fence = []
+        for with_stop in (True, False):  # samples out of tool calls continue without the stop string
+            group = [i for i in going_on if (traces[i].tool_calls < max_tool_calls) == with_stop]
+            if not group:
+                continue
+            outputs = backend.generate(
+                [[*messages, {"role": "assistant", "content": traces[i].text}] for i in group],
+                n=1,
+                max_new_tokens=[max_new_tokens - traces[i].n_tokens for i in group],
+                temperature=temperature,
+                top_p=top_p,
+                stop=[CODE_STOP] if with_stop else None,
+                seed=None if seed is None else seed + round_,
+            )
+            at_fence += _absorb(traces, group, [row[0] for row in outputs], with_stop=with_stop)
+    return [Sample(t.text, t.n_tokens, t.seconds, t.finish_reason, t.tool_calls) for t in traces]
+
+
+def _absorb(traces: list[_Trace], rows: list[int], samples: list[Sample], *, with_stop: bool) -> list[int]:
+    """Append each row's new generation; return the rows that stopped at a closing fence."""
+    at_fence = []
+    for i, sample in zip(rows, samples, strict=True):
+        trace = traces[i]
+        trace.text += sample.text
+        trace.n_tokens += sample.n_tokens
+        trace.seconds += sample.seconds
+        trace.finish_reason = sample.finish_reason
+        if with_stop and sample.finish_reason == "stop" and sample.text.endswith(CODE_STOP):
+            at_fence.append(i)
+    return at_fence

@@ -1,0 +1,185 @@
+"""The solver: early stopping, time allocation, records, and the gateway contract, on hand-built answers."""
+
+import pandas as pd
+import pytest
+
+from aimo2.backends import Sample, SimulatedBackend, SimulatedClock, partial_turn
+from aimo2.gateway import ANSWERED, LocalGateway
+from aimo2.sandbox import PythonSandbox
+from aimo2.solver import Solver
+
+TOKENS = 100  # per sample
+
+
+class AnswerStream:
+    """Returns the next answers of a fixed stream (None: no box), 100 tokens each; a call takes 10 s."""
+
+    def __init__(self, answers: list[int | None], seconds_per_call: float = 10.0) -> None:
+        self.answers = list(answers)
+        self.seconds_per_call = seconds_per_call
+        self.clock = SimulatedClock()
+        self.calls = 0
+
+    def generate(self, prompts, *, n, max_new_tokens, temperature=0.6, top_p=0.95, stop=None, seed=None):
+        self.calls += 1
+        self.clock.advance(self.seconds_per_call)
+        taken, self.answers = self.answers[:n], self.answers[n:]
+        texts = ["I give up." if a is None else f"<think>\n...\n</think>\n\n\\boxed{{{a}}}" for a in taken]
+        return [[Sample(text, TOKENS, self.seconds_per_call, "stop") for text in texts]]
+
+
+def solver(backend, **kwargs) -> Solver:
+    return Solver(backend, clock=backend.clock, max_new_tokens=1000, **kwargs)
+
+
+def test_early_stop_after_the_batch_where_enough_samples_agree():
+    stream = [5, 5, 7, 5, 9, 9, 9, 9]
+    early = solver(AnswerStream(stream), n_samples=8, batch_size=2, min_agree=3)
+    assert early.predict("a", "p") == 5
+    [record] = early.records
+    assert (record.n_samples, record.n_batches, record.tokens) == (4, 2, 4 * TOKENS)
+    assert record.votes == {5: 3, 7: 1} and record.stopped_early and not record.out_of_time
+    full = solver(AnswerStream(stream), n_samples=8, batch_size=2)
+    assert full.predict("a", "p") == 9  # four 9s outvote three 5s when all eight are drawn
+    assert full.records[0].tokens == 8 * TOKENS and not full.records[0].stopped_early
+
+
+def test_every_sample_of_the_last_batch_votes():
+    # The voter is satisfied after two 5s, but the batch's other samples were paid for and count.
+    s = solver(AnswerStream([5, 5, 1, 1, 1]), n_samples=8, batch_size=5, min_agree=2)
+    assert s.predict("a", "p") == 1
+    assert s.records[0].votes == {1: 3, 5: 2} and s.records[0].stopped_early
+
+
+def test_agreement_at_the_last_sample_is_not_an_early_stop():
+    s = solver(AnswerStream([3, 3]), n_samples=2, batch_size=2, min_agree=2)
+    assert s.predict("a", "p") == 3 and not s.records[0].stopped_early
+
+
+def test_a_problem_stops_sampling_when_its_allocation_is_spent():
+    # 25 s for one problem, 10 s a batch: after two batches, 20 s spent + 10 s for a third > 25 s.
+    s = solver(AnswerStream(list(range(100))), n_samples=64, batch_size=4, time_budget_s=25, n_problems=1)
+    s.predict("a", "p")
+    [record] = s.records
+    assert (record.n_batches, record.n_samples, record.allocation_s) == (2, 8, 25.0)
+    assert record.out_of_time and record.seconds == 20.0
+
+
+def test_unused_time_carries_over_to_the_next_problems():
+    backend = AnswerStream([4] * 4 + list(range(100)))
+    s = solver(backend, n_samples=16, batch_size=4, min_agree=3, time_budget_s=40, n_problems=2)
+    s.predict("a", "p")  # 20 s allocated, agreement after one batch: 10 s used
+    s.predict("b", "q")  # (40 - 10) / 1 = 30 s allocated: three batches fit exactly, a fourth would not
+    first, second = s.records
+    assert first.allocation_s == 20.0 and first.n_batches == 1
+    assert second.allocation_s == 30.0 and second.n_batches == 3 and second.out_of_time
+
+
+def test_no_sampling_once_the_whole_budget_is_spent():
+    s = solver(
+        AnswerStream([1] * 100),
+        n_samples=8,
+        batch_size=4,
+        time_budget_s=10,
+        n_problems=2,
+        fallback_answer=123,
+    )
+    assert s.predict("a", "p") == 1  # 5 s allocated: the first batch always runs (10 s)
+    assert s.predict("b", "q") == 123  # nothing left: no sample, the fallback answer
+    second = s.records[1]
+    assert (
+        second.allocation_s == 0.0 and second.n_samples == 0 and second.used_fallback and second.out_of_time
+    )
+
+
+def test_fallback_when_no_sample_has_an_answer():
+    s = solver(AnswerStream([None] * 4), n_samples=4, batch_size=2, fallback_answer=7)
+    assert s.predict("a", "p") == 7
+    assert s.records[0].used_fallback and s.records[0].votes == {} and s.records[0].n_samples == 4
+
+
+def test_settings_are_checked():
+    backend = AnswerStream([])
+    with pytest.raises(ValueError, match="n_problems"):
+        solver(backend, time_budget_s=100)
+    with pytest.raises(ValueError, match="min_agree=9 > n_samples=8"):
+        solver(backend, n_samples=8, min_agree=9)
+    with pytest.raises(ValueError, match="unknown style"):
+        solver(backend, style="pal")
+
+
+PROBLEMS = pd.DataFrame(
+    {
+        "id": [f"{i:06x}" for i in range(30)],
+        "problem": [f"Problem {i}: find the remainder of $N_{{{i}}}$ modulo 1000." for i in range(30)],
+        "answer": [(37 * i + 11) % 1000 for i in range(30)],
+    }
+)
+METADATA = pd.DataFrame({"id": PROBLEMS["id"], "topic": "algebra", "level": [1 + i % 5 for i in range(30)]})
+
+
+def simulated_run(seed=0, **kwargs) -> Solver:
+    backend = SimulatedBackend.from_problems(PROBLEMS, METADATA, seed=seed)
+    s = Solver(
+        backend, n_samples=16, batch_size=4, max_new_tokens=20000, clock=backend.clock, seed=seed, **kwargs
+    )
+    for problem_id, problem in zip(PROBLEMS["id"], PROBLEMS["problem"], strict=True):
+        s.predict(problem_id, problem)
+    return s
+
+
+def test_simulated_early_stopping_draws_a_prefix_of_the_full_run_with_fewer_tokens():
+    full, early = simulated_run(), simulated_run(min_agree=4)
+    assert sum(r.tokens for r in early.records) < 0.8 * sum(r.tokens for r in full.records)
+    for f, e in zip(full.records, early.records, strict=True):
+        assert e.n_samples <= f.n_samples
+        assert all(e.votes[a] <= f.votes.get(a, 0) for a in e.votes)  # the same first batches, then fewer
+        assert sum(e.votes.values()) <= e.n_samples  # samples without a box cast no vote
+    assert any(r.stopped_early for r in early.records)
+
+
+def test_simulated_runs_are_deterministic_by_seed():
+    assert simulated_run(seed=3).records == simulated_run(seed=3).records
+    assert simulated_run(seed=3).records != simulated_run(seed=4).records
+
+
+def test_records_add_up_with_the_backends_clock():
+    s = simulated_run(min_agree=4)
+    assert s.clock() == pytest.approx(sum(r.seconds for r in s.records))  # only generation moves the clock
+    for record in s.records:
+        assert record.n_samples == min(16, 4 * record.n_batches)
+        top = max(record.votes.values(), default=0)
+        assert record.answer in ({a for a, v in record.votes.items() if v == top} or {0})
+
+
+def test_the_solver_serves_the_local_gateway():
+    backend = SimulatedBackend.from_problems(PROBLEMS, METADATA, seed=0)
+    budget = 50 * 3600  # ample: this test is about the contract, the allocation tests are above
+    s = Solver(backend, n_samples=8, batch_size=4, min_agree=3, max_new_tokens=20000, clock=backend.clock,
+               time_budget_s=budget, n_problems=len(PROBLEMS))  # fmt: skip
+    result = LocalGateway(PROBLEMS, time_budget_s=budget, clock=backend.clock).run(s.predict)
+    assert (result.frame["status"] == ANSWERED).all()
+    assert result.frame["answer"].tolist() == [r.answer for r in s.records]
+    assert result.score() == sum(r.answer == a for r, a in zip(s.records, PROBLEMS["answer"], strict=True))
+    assert result.score() > 15  # most of the 30 problems, a mix of levels 1-5
+
+
+class CodeThenBox:
+    """Writes a Python block on a fresh turn, then boxes what the block printed."""
+
+    def generate(self, prompts, *, n, max_new_tokens, temperature=0.6, top_p=0.95, stop=None, seed=None):
+        rows = []
+        for prompt in prompts:
+            done = partial_turn(prompt)
+            if done is None:
+                rows.append([Sample("```python\nprint(3 * 4)\n```\n", 10, 0.0, "stop")] * n)
+            else:
+                printed = done.split("```output\n")[1].split("\n")[0]
+                rows.append([Sample(f"\\boxed{{{printed}}}", 5, 0.0, "stop")] * n)
+        return rows
+
+
+def test_tir_style_runs_the_code_and_records_the_tool_calls():
+    s = Solver(CodeThenBox(), style="tir", n_samples=2, batch_size=2, sandbox=PythonSandbox(timeout_s=5))
+    assert s.predict("a", "What is 3 times 4?") == 12
+    assert s.records[0].tool_calls == 2 and s.records[0].tokens == 2 * (10 + 5)
