@@ -260,7 +260,7 @@ class _Person:
         return choices[self.rng.integers(len(choices))]
 
 
-class _Writer:
+class EssayWriter:
     """Builds one essay's text piece by piece, recording the spans of entity slots."""
 
     def __init__(self, rng: np.random.Generator, fakers: list[Faker], english: Faker):
@@ -370,7 +370,7 @@ def _essay_plan(rng: np.random.Generator) -> tuple[list[str], dict]:
     return body, flags
 
 
-def _write_essay(writer: _Writer) -> None:
+def _write_essay(writer: EssayWriter) -> None:
     rng = writer.rng
     body, flags = _essay_plan(rng)
     title = writer.pick(TITLES)
@@ -436,7 +436,7 @@ def _label_tokens(doc, entities: list[Entity]) -> tuple[list[str], list[Entity]]
 
 
 @cache
-def _faker(locale: str, slot: int) -> Faker:
+def faker_for(locale: str, slot: int) -> Faker:
     """One Faker per slot of LOCALES (building one takes ~0.1 s)."""
     return Faker(locale)
 
@@ -449,7 +449,7 @@ def _english():
 def generate(n: int, *, seed: int = 0, first_id: int = 7) -> list[Essay]:
     """``n`` labelled essays, deterministic for a seed, with increasing document ids from ``first_id``."""
     rng = np.random.default_rng(seed)
-    fakers = [_faker(locale, k) for k, locale in enumerate(LOCALES)]
+    fakers = [faker_for(locale, k) for k, locale in enumerate(LOCALES)]
     for k, fake in enumerate(fakers):
         fake.seed_instance(seed * 1_000 + k)  # re-seeded on every call: cached instances stay deterministic
     english = fakers[0]
@@ -457,7 +457,7 @@ def generate(n: int, *, seed: int = 0, first_id: int = 7) -> list[Essay]:
     ids = first_id + np.cumsum(np.concatenate(([0], rng.integers(1, 6, size=n - 1)))) if n else []
     essays = []
     for doc_id in ids:
-        writer = _Writer(rng, fakers, english)
+        writer = EssayWriter(rng, fakers, english)
         _write_essay(writer)
         text = "".join(writer.parts)
         doc = nlp.make_doc(text)
@@ -475,7 +475,8 @@ def generate(n: int, *, seed: int = 0, first_id: int = 7) -> list[Essay]:
     return essays
 
 
-def _dump(documents: list[Document], path: Path, *, labelled: bool) -> None:
+def write_documents(documents: list[Document], path: Path, *, labelled: bool) -> None:
+    """Documents as a JSON list in the competition's layout (``labels`` only when ``labelled``)."""
     items = []
     for doc in documents:
         item = {
@@ -503,9 +504,9 @@ def make_sample(out: str | Path, *, n_train: int = 2_000, n_test: int = 200, see
     is_test[np.random.default_rng(seed + 1).choice(len(documents), size=n_test, replace=False)] = True
     train = [doc for doc, t in zip(documents, is_test, strict=True) if not t]
     test = [doc for doc, t in zip(documents, is_test, strict=True) if t]
-    _dump(train, out / "train.json", labelled=True)
-    _dump(test, out / "test.json", labelled=False)
-    _dump(test, out / "test_labels.json", labelled=True)
+    write_documents(train, out / "train.json", labelled=True)
+    write_documents(test, out / "test.json", labelled=False)
+    write_documents(test, out / "test_labels.json", labelled=True)
     rows = [
         (doc.document, token, label)
         for doc in test[:10]
