@@ -174,6 +174,11 @@ def test_sample_submission_rows_are_checked(sample_dir, tmp_path):
         DataError, match=r"sample_submission\.csv: column 'token' at row 2 is 1000000, outside"
     ):
         load_competition(data_dir)
+    frame.loc[2, "token"] = 0
+    frame.loc[1, "label"] = "B-NAME"
+    frame.to_csv(data_dir / "sample_submission.csv", index=False)
+    with pytest.raises(DataError, match=r"column 'label' at row 1 is 'B-NAME', expected a known label$"):
+        load_competition(data_dir)
     frame.pop("label")
     frame.to_csv(data_dir / "sample_submission.csv", index=False)
     with pytest.raises(DataError, match=r"missing column\(s\) \['label'\]"):

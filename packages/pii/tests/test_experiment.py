@@ -152,6 +152,8 @@ def test_a_cpu_run_writes_artefacts_whose_scores_recompute_from_the_probabilitie
         ("o_weight: 0.5\n", ["--o_weight", "0"], r"^error: command line: o_weight: 0\.0 must be > 0$"),
         ("max_length: 128\nstride: 200\n", [], r"^error: \S+bad\.yaml: stride: 200 must be >= 0 and below max_length - 2$"),
         ("threshold: 1.5\n", [], r"^error: \S+bad\.yaml: threshold: 1\.5 must be in \(0, 1\]$"),
+        ("negative_ratio: 0\n", [], r"^error: \S+bad\.yaml: negative_ratio: 0 must be in \(0, 1\]$"),
+        ("num_layers: 2\n", ["--num_layers", "-1"], r"^error: command line: num_layers: -1 must be >= 0$"),
         ("extra_data: [missing.json]\n", [], r"^error: \S+missing\.json: file not found$"),
     ],
 )  # fmt: skip

@@ -14,6 +14,7 @@ from pii.experiment import ExperimentConfig
 from pii.labels import IGNORE_ID, LABELS, PLAIN_LABELS, to_plain
 from pii.model import (
     OWeightedTrainer,
+    drop_negative_windows,
     fit,
     load_model,
     o_weighted_cross_entropy,
@@ -149,3 +150,48 @@ def test_the_cuda_path_trains_in_bf16_and_predicts_probabilities(docs, config):
 def test_resolve_backbone():
     assert resolve_backbone("microsoft/deberta-v3-large", ["x"]) == "microsoft/deberta-v3-large"
     assert resolve_backbone("minilm", ["x"]) == str(minilm_path())
+
+
+def window_kinds(windows):
+    """(positive, negative) window counts: windows with a non-'O' target, and the others."""
+    positive = ((windows.labels != LABELS.index("O")) & (windows.labels != IGNORE_ID)).any(axis=1)
+    return int(positive.sum()), int((~positive).sum())
+
+
+def test_drop_negative_windows_keeps_every_pii_window_and_a_seeded_share_of_the_rest(docs, config):
+    tokenizer = AutoTokenizer.from_pretrained(config.backbone)
+    windows = build_windows(tokenizer, docs, max_length=48, stride=8, label_mode="all")
+    positive, negative = window_kinds(windows)
+    assert positive > 0 and negative > 20
+    assert drop_negative_windows(windows, 1.0, seed=0) is windows
+    kept = drop_negative_windows(windows, 0.3, seed=0)
+    kept_positive, kept_negative = window_kinds(kept)
+    assert kept_positive == positive
+    assert 0 < kept_negative < negative
+    assert abs(kept_negative / negative - 0.3) < 0.2
+    again = drop_negative_windows(windows, 0.3, seed=0)
+    assert np.array_equal(kept.input_ids, again.input_ids)
+    assert not np.array_equal(drop_negative_windows(windows, 0.3, seed=1).doc, kept.doc)
+    # every kept window is one of the originals, row arrays kept in step
+    rows = [int(np.flatnonzero((windows.input_ids == row).all(axis=1))[0]) for row in kept.input_ids]
+    assert rows == sorted(rows)
+    for name in ("labels", "doc", "lengths", "subword", "attention_mask"):
+        assert np.array_equal(getattr(kept, name), getattr(windows, name)[rows])
+
+
+def test_drop_negative_windows_leaves_one_window_when_nothing_is_pii(docs, config):
+    tokenizer = AutoTokenizer.from_pretrained(config.backbone)
+    blank = [replace(doc, labels=["O"] * len(doc.tokens)) for doc in docs[:2]]
+    windows = build_windows(tokenizer, blank, max_length=48, stride=8, label_mode="all")
+    assert len(drop_negative_windows(windows, 1e-9, seed=0)) == 1
+
+
+def test_load_model_keeps_only_the_first_layers_of_the_checkpoint():
+    whole = load_model(str(minilm_path()), prefix_free=False, seed=0)
+    cut = load_model(str(minilm_path()), prefix_free=False, seed=0, num_layers=2)
+    assert whole.config.num_hidden_layers == 6 and cut.config.num_hidden_layers == 2
+    assert len(cut.bert.encoder.layer) == 2
+    for mine, theirs in zip(cut.bert.encoder.layer, whole.bert.encoder.layer[:2], strict=True):
+        for (name, p), (_, q) in zip(mine.named_parameters(), theirs.named_parameters(), strict=True):
+            assert torch.equal(p, q), name
+    assert torch.equal(cut.classifier.weight, whole.classifier.weight)  # same seed, same new head

@@ -152,6 +152,29 @@ def load_documents(
     return documents, skipped
 
 
+def check_token_rows(frame: pd.DataFrame, docs: list[Document], name: str, labels: frozenset[str],
+                     expected: str) -> None:  # fmt: skip
+    """Raise DataError naming ``name``, the row and the column unless ``row_id``, ``document`` and ``token``
+    hold integers, every ``document`` is one of ``docs``, every ``token`` an index inside that document and
+    every ``label`` one of ``labels`` (``expected`` says which, in the message)."""
+    for column in ("row_id", "document", "token"):
+        if len(frame) and not pd.api.types.is_integer_dtype(frame[column]):
+            raise DataError(f"{name}: column {column!r} must hold integers, got {frame[column].dtype}")
+    n_tokens = {doc.document: len(doc.tokens) for doc in docs}
+    for row, (doc_id, token, label) in enumerate(
+        frame[["document", "token", "label"]].itertuples(index=False)
+    ):
+        if doc_id not in n_tokens:
+            raise DataError(f"{name}: column 'document' at row {row} is {doc_id}, not one of the documents")
+        if not 0 <= token < n_tokens[doc_id]:
+            raise DataError(
+                f"{name}: column 'token' at row {row} is {token}, outside document {doc_id}'s "
+                f"{n_tokens[doc_id]} tokens"
+            )
+        if label not in labels:
+            raise DataError(f"{name}: column 'label' at row {row} is {label!r}, expected {expected}")
+
+
 def load_sample_submission(path: Path, test: list[Document]) -> pd.DataFrame:
     """``row_id, document, token, label``: every row a test document's token with a known label."""
     if not path.is_file():
@@ -163,22 +186,7 @@ def load_sample_submission(path: Path, test: list[Document]) -> pd.DataFrame:
     missing = [c for c in SUBMISSION_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {missing}")
-    for column in ("row_id", "document", "token"):
-        if len(frame) and not pd.api.types.is_integer_dtype(frame[column]):
-            raise DataError(f"{path}: column {column!r} must hold integers, got {frame[column].dtype}")
-    n_tokens = {doc.document: len(doc.tokens) for doc in test}
-    for row, (doc_id, token, label) in enumerate(
-        frame[["document", "token", "label"]].itertuples(index=False)
-    ):
-        if doc_id not in n_tokens:
-            raise DataError(f"{path}: column 'document' at row {row} is {doc_id}, not a test document")
-        if not 0 <= token < n_tokens[doc_id]:
-            raise DataError(
-                f"{path}: column 'token' at row {row} is {token}, outside document {doc_id}'s "
-                f"{n_tokens[doc_id]} tokens"
-            )
-        if label not in _LABEL_SET:
-            raise DataError(f"{path}: column 'label' at row {row} is unknown label {label!r}")
+    check_token_rows(frame, test, str(path), _LABEL_SET, "a known label")
     return frame
 
 

@@ -70,6 +70,12 @@ class ExperimentConfig:
     prefix_free: bool = field(
         default=False, metadata={"help": "train on 'O' + the 7 entity types, rebuild B-/I- by rule"}
     )
+    negative_ratio: float = field(
+        default=1.0, metadata={"help": "share of training windows without any PII that are kept (1 = all)"}
+    )
+    num_layers: int = field(
+        default=0, metadata={"help": "keep only the backbone's first N layers (0 = all; CPU preset)"}
+    )
     learning_rate: float = 2e-5
     epochs: float = 3.0
     batch_size: int = field(default=2, metadata={"help": "windows per device and step"})
@@ -97,6 +103,8 @@ class ExperimentConfig:
             ("scheduler", self.scheduler not in SCHEDULERS, "is not a transformers lr_scheduler_type"),
             ("threshold", not 0 < self.threshold <= 1, "must be in (0, 1]"),
             ("o_weight", not self.o_weight > 0, "must be > 0"),
+            ("negative_ratio", not 0 < self.negative_ratio <= 1, "must be in (0, 1]"),
+            ("num_layers", self.num_layers < 0, "must be >= 0"),
             ("max_length", self.max_length < 8, "must be >= 8"),
             ("stride", not 0 <= self.stride < self.max_length - 2, "must be >= 0 and below max_length - 2"),
             ("n_folds", self.n_folds < 2, "must be >= 2"),

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pii.data import SUBMISSION_COLUMNS, DataError, Document
+from pii.data import SUBMISSION_COLUMNS, DataError, Document, check_token_rows
 from pii.labels import LABELS, O_ID
 
 _LABEL_NAMES = np.array(LABELS, dtype=object)
@@ -73,27 +73,13 @@ def validate_submission(frame: pd.DataFrame, docs: list[Document], name: str = "
     """
     if list(frame.columns) != SUBMISSION_COLUMNS:
         raise DataError(f"{name}: columns are {list(frame.columns)}, expected {SUBMISSION_COLUMNS}")
-    for column in ("row_id", "document", "token"):
-        if len(frame) and not pd.api.types.is_integer_dtype(frame[column]):
-            raise DataError(f"{name}: column {column!r} must hold integers, got {frame[column].dtype}")
     row_id = frame["row_id"].to_numpy()
     wrong = np.flatnonzero(row_id != np.arange(len(frame)))
     if len(wrong):
         raise DataError(
             f"{name}: column 'row_id' at row {wrong[0]} is {row_id[wrong[0]]}, expected {wrong[0]}"
         )
-    n_tokens = {doc.document: len(doc.tokens) for doc in docs}
-    rows = frame[["document", "token", "label"]].itertuples(index=False)
-    for row, (doc_id, token, label) in enumerate(rows):
-        if doc_id not in n_tokens:
-            raise DataError(f"{name}: column 'document' at row {row} is {doc_id}, not one of the documents")
-        if not 0 <= token < n_tokens[doc_id]:
-            raise DataError(
-                f"{name}: column 'token' at row {row} is {token}, outside document {doc_id}'s "
-                f"{n_tokens[doc_id]} tokens"
-            )
-        if label not in _ENTITY_LABELS:
-            raise DataError(f"{name}: column 'label' at row {row} is {label!r}, expected a B-/I- label")
+    check_token_rows(frame, docs, name, _ENTITY_LABELS, "a B-/I- label")
     repeated = frame.duplicated(["document", "token"]).to_numpy()
     if repeated.any():
         row = int(np.argmax(repeated))
