@@ -1,10 +1,12 @@
 """Tiny checkpoints: real loading code works, builds are deterministic and cached."""
 
 import hashlib
+from pathlib import Path
 
 import pytest
 import torch
 from transformers import (
+    AutoConfig,
     AutoModel,
     AutoModelForCausalLM,
     AutoModelForSequenceClassification,
@@ -12,7 +14,7 @@ from transformers import (
     AutoTokenizer,
 )
 
-from shared.tiny import minilm_path, tiny_causal_lm, tiny_encoder
+from shared.tiny import minilm_path, resolve_backbone, tiny_causal_lm, tiny_encoder
 
 TEXTS = [
     "Dear Dr. Alice Smith, my email is alice.smith@example.com and my phone is 555-0134.",
@@ -145,3 +147,14 @@ def test_minilm_is_a_real_pretrained_encoder_offline(monkeypatch):
         embed("Stock markets fell sharply today."),
     )
     assert cat @ kitten > cat @ stocks + 0.2
+
+
+def test_resolve_backbone_builds_tiny_models_names_minilm_and_passes_the_rest(tmp_path, monkeypatch):
+    monkeypatch.setenv("KLS_TINY_CACHE", str(tmp_path))
+    texts = ["Tiny models for CPU runs", "are built from this text"] * 4
+    bert = AutoConfig.from_pretrained(resolve_backbone("tiny:bert", texts))
+    assert (bert.model_type, bert.hidden_size, bert.num_attention_heads) == ("bert", 64, 2)
+    assert AutoConfig.from_pretrained(resolve_backbone("tiny:qwen2", texts)).model_type == "qwen2"
+    assert Path(resolve_backbone("tiny:bert", texts)).parent == tmp_path
+    assert resolve_backbone("minilm", texts) == str(minilm_path())
+    assert resolve_backbone("microsoft/deberta-v3-large", texts) == "microsoft/deberta-v3-large"

