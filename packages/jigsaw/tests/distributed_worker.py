@@ -1,7 +1,6 @@
 """Run by ``test_distributed.py`` under ``accelerate launch``: one fold of the transformer on a tiny frame,
 then each rank writes a digest of its weights so the test can compare the ranks."""
 
-import hashlib
 import json
 import os
 import sys
@@ -13,14 +12,7 @@ import torch
 
 from jigsaw.experiment import ExperimentConfig
 from jigsaw.transformer import ToxicityModel, fit
-
-
-def digest(model: torch.nn.Module) -> str:
-    h = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        h.update(name.encode())
-        h.update(tensor.detach().to(torch.float32).contiguous().numpy().tobytes())
-    return h.hexdigest()
+from shared.launch import weights_digest
 
 
 def main(backbone: str, out_dir: str) -> None:
@@ -33,7 +25,7 @@ def main(backbone: str, out_dir: str) -> None:
         learning_rate=1e-3, llrd=1.0, aux_targets="none", bf16=False,
     )  # fmt: skip
     torch.manual_seed(config.seed)  # the initial weights fit() starts from
-    initial = digest(ToxicityModel(backbone, 0, pooling=config.pooling))
+    initial = weights_digest(ToxicityModel(backbone, 0, pooling=config.pooling))
     model, _ = fit(config, train, np.ones(len(train)))
     # deepspeed.comm is initialised only when the Trainer really built a DeepSpeed engine
     engaged = deepspeed.comm.is_initialized()
@@ -44,7 +36,7 @@ def main(backbone: str, out_dir: str) -> None:
         "rank": rank,
         "world_size": world,
         "initial": initial,
-        "digest": digest(model),
+        "digest": weights_digest(model),
         "zero_stage": zero_stage,
     }
     with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:

@@ -1,7 +1,6 @@
 """Run by ``test_distributed.py`` under ``accelerate launch``: one fit of the token classifier on a few
 synthetic essays, then each rank writes a digest of its weights so the test can compare the ranks."""
 
-import hashlib
 import json
 import os
 import sys
@@ -11,14 +10,7 @@ import torch
 from pii.experiment import ExperimentConfig
 from pii.model import fit, load_model
 from pii.synth import generate
-
-
-def digest(model: torch.nn.Module) -> str:
-    h = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        h.update(name.encode())
-        h.update(tensor.detach().to(torch.float32).contiguous().numpy().tobytes())
-    return h.hexdigest()
+from shared.launch import weights_digest
 
 
 def main(backbone: str, out_dir: str) -> None:
@@ -28,14 +20,16 @@ def main(backbone: str, out_dir: str) -> None:
         backbone=backbone, max_length=64, stride=16, epochs=1.0, batch_size=4, learning_rate=1e-3,
         gradient_accumulation_steps=1, bf16=False,
     )  # fmt: skip
-    initial = digest(load_model(backbone, config.prefix_free, config.seed))  # the weights fit() starts from
+    initial = weights_digest(
+        load_model(backbone, config.prefix_free, config.seed)
+    )  # the weights fit() starts from
     model, _ = fit(config, docs)
     rank = int(os.environ.get("RANK", "0"))
     result = {
         "rank": rank,
         "world_size": int(os.environ.get("WORLD_SIZE", "1")),
         "initial": initial,
-        "digest": digest(model),
+        "digest": weights_digest(model),
         "distributed": torch.distributed.is_initialized(),
     }
     with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:

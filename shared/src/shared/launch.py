@@ -1,0 +1,80 @@
+"""A chapter's multi-GPU ``accelerate`` config, launched on CPU processes.
+
+The same launcher and the same DDP or DeepSpeed code path as on the GPUs, with the gloo backend (DeepSpeed
+with ``DS_ACCELERATOR=cpu``): a laptop or CI can check that a config really distributes the work, e.g. that
+both ranks end with the same weights. Only the device settings of the config are changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+import yaml
+
+# One thread per process: two processes on two cores, no oversubscription; no GPU even where there is one.
+CPU_ENV = {"DS_ACCELERATOR": "cpu", "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1",
+           "TOKENIZERS_PARALLELISM": "false"}  # fmt: skip
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for the processes' rendezvous."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_config(config_file: str | Path, out_dir: str | Path, num_processes: int = 2) -> Path:
+    """``config_file`` rewritten for ``num_processes`` CPU processes in full precision on a free port, written
+    into ``out_dir`` under the same name; every other key (DeepSpeed stage, offload, ...) as it was."""
+    config = yaml.safe_load(Path(config_file).read_text())
+    config |= {"num_processes": num_processes, "use_cpu": True, "mixed_precision": "no",
+               "main_process_port": free_port()}  # fmt: skip
+    config.pop("gpu_ids", None)
+    path = Path(out_dir) / Path(config_file).name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def launch_on_cpu(
+    config_file: str | Path,
+    script: list[str],
+    out_dir: str | Path,
+    num_processes: int = 2,
+    timeout: float = 900,
+) -> subprocess.CompletedProcess:
+    """``accelerate launch --config_file <cpu variant> *script`` (a script path and its arguments, or
+    ``-m module ...``); returns the finished process with its output captured."""
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+               str(cpu_config(config_file, out_dir, num_processes)), *script]  # fmt: skip
+    return subprocess.run(command, env=os.environ | CPU_ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def partitioned(model: torch.nn.Module) -> bool:
+    """Whether DeepSpeed ZeRO-3 has split the model's parameters across the ranks."""
+    return any(hasattr(p, "ds_id") for p in model.parameters())
+
+
+def weights_digest(model: torch.nn.Module) -> str:
+    """SHA-256 over the parameters (names and float32 values), each gathered first from its ZeRO-3
+    partitions: equal on two ranks only if their weights are."""
+    params = dict(model.named_parameters())
+    if partitioned(model):
+        import deepspeed
+
+        gathered = deepspeed.zero.GatheredParameters(list(params.values()))
+    else:
+        gathered = contextlib.nullcontext()
+    h = hashlib.sha256()
+    with gathered:
+        for name, param in sorted(params.items()):
+            h.update(name.encode())
+            h.update(param.detach().to(torch.float32).contiguous().cpu().numpy().tobytes())
+    return h.hexdigest()
