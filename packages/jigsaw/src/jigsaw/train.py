@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
-from jigsaw.config import parse_config
 from jigsaw.data import DataError, load
 from jigsaw.experiment import ExperimentConfig, is_main_process, run_experiment
 from jigsaw.paths import resolve_data_dir, run_dir
+from shared.recipes import parse_config
 
 
 @dataclass
@@ -29,7 +29,7 @@ def make_parser() -> HfArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        config, run = parse_config(make_parser(), argv)
+        config, run = parse_config(make_parser(), argv, error=DataError)
         data_dir, _ = resolve_data_dir(run.data_dir)
         data = load(data_dir)
         out = run_dir(run.output_dir, config.name)

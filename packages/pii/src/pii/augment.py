@@ -50,7 +50,7 @@ from pii.synth import (
     faker_for,
     write_documents,
 )
-from pii.train import parse_config
+from shared.recipes import parse_config
 from shared.tiny import tiny_causal_lm
 
 
@@ -563,7 +563,7 @@ def run(config: AugmentConfig) -> tuple[Path, dict]:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        (config,) = parse_config(make_parser(), argv)
+        (config,) = parse_config(make_parser(), argv, error=DataError)
         out, stats = run(config)
     except DataError as err:
         sys.exit(f"error: {err}")

@@ -27,18 +27,15 @@ from pii.model import fit, predict, resolve_backbone
 from pii.submission import submission_rows, write_submission
 from shared.cv import make_folds
 from shared.metrics import pii_fbeta
+from shared.recipes import FieldError
 
 DECODINGS = ("argmax", "threshold")
 LABEL_MODES = ("all", "first")
 SCHEDULERS = frozenset(s.value for s in SchedulerType)
 
 
-class ConfigError(DataError):
+class ConfigError(DataError, FieldError):
     """A recipe value out of range; ``field`` names the offending field."""
-
-    def __init__(self, field_name: str, message: str):
-        super().__init__(message)
-        self.field = field_name
 
 
 @dataclass
