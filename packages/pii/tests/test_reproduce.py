@@ -35,6 +35,8 @@ def test_results_follow_the_house_schema_and_the_claims_follow_the_scores(run):
         assert experiment["cv"] == pytest.approx(np.mean(experiment["folds"]))
         assert 0 <= experiment["cv"] <= 1 and 0 <= experiment["test"] <= 1 and experiment["seconds"] > 0
     cv = {e["name"]: e["cv"] for e in results["experiments"]}
+    seconds = {e["name"]: e["seconds"] for e in results["experiments"]}
+    assert seconds["post-processing"] < seconds["external-data"]  # the rules' own time, not model B's again
     assert len(results["claims"]) == 4
     for claim in results["claims"]:
         assert claim["holds"] == (cv[claim["technique"]] > cv[claim["baseline"]]), claim

@@ -138,13 +138,16 @@ def threshold_rung(name, oof_probs, test_probs, fold, data, note="") -> tuple[Ru
     return rung, tuned
 
 
-def with_rules(name: str, rung: Rung, data, fold, note: str) -> tuple[Rung, pd.DataFrame]:
-    """A rung's predictions after the post-processing rules, and what each rule changed on OOF."""
+def with_rules(
+    name: str, rung: Rung, data, fold, note: str, seconds: float = 0.0
+) -> tuple[Rung, pd.DataFrame]:
+    """A rung's predictions after the post-processing rules, and what each rule changed on OOF; the new
+    rung's time is the rules' plus ``seconds`` (its own earlier steps)."""
+    start = time.perf_counter()
     oof, counts = apply_rules(data.train, rung.oof_pred)
     test, _ = apply_rules(data.test, rung.test_pred)
-    fixed = Rung(
-        name, fold_scores(data.train, oof, fold), oof, test, rung.seconds, test_score(data, test), note
-    )
+    seconds += time.perf_counter() - start
+    fixed = Rung(name, fold_scores(data.train, oof, fold), oof, test, seconds, test_score(data, test), note)
     return fixed, counts
 
 
@@ -204,7 +207,7 @@ def ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path):
     probs, test_probs = average_probs([a.oof, b.oof]), average_probs([a.test, b.test])
     mean, tuned = threshold_rung("ensemble", probs, test_probs, a.fold, data)
     ensemble, _ = with_rules(
-        "ensemble", mean, data, a.fold, "mean of A and B probabilities, thresholds, rules"
+        "ensemble", mean, data, a.fold, "mean of A and B probabilities, thresholds, rules", mean.seconds
     )
     rungs = [argmax, threshold, extdata, rules, ensemble]
     return rungs, {"data": data, "counts": counts, "thresholds": tuned, "model": base}
