@@ -160,6 +160,14 @@ def test_map_at_k_hand_computed():
     assert map_at_k(["B", 12], ["A B C", "3 12"], 3) == pytest.approx((1 / 2 + 1 / 2) / 2)
 
 
+def test_map_at_k_compares_integer_labels_with_string_predictions():
+    # Eedi: misconception ids are ints (or floats read from CSV), a ranking is a list of id strings
+    assert map_at_k([12, 7], [["3", "12"], ["7"]], 25) == pytest.approx((1 / 2 + 1) / 2)
+    assert map_at_k([12.0, 7.0], [["12"], [3, 7]], 25) == pytest.approx((1 + 1 / 2) / 2)
+    assert map_at_k(["12"], [[12]], 25) == 1.0
+    assert map_at_k([12], [["12.5", "120"]], 25) == 0.0
+
+
 def test_map_at_k_agrees_with_kaggle_apk():
     rng = np.random.default_rng(1)
     y_true = rng.integers(0, 8, 200).tolist()
@@ -299,14 +307,20 @@ def test_aimo2_score_single_and_penalized():
     assert aimo2_score(np.array([999]), [np.array([999.0])]) == 1.0
 
 
+def test_aimo2_score_counts_unanswerable_predictions_as_wrong():
+    # -1 is the usual "no answer" sentinel; Kaggle scores anything not 0..999 as a wrong answer
+    assert aimo2_score([1, 2, 3], [[1, -1, None]]) == 1.0
+    assert aimo2_score([1, 2, 3, 4], [[1, np.nan, 1000, 4.5]]) == 1.0
+    assert aimo2_score([1, 2], [[1, 2], [1, "2"], [True, 2]]) == pytest.approx(2 / 3 + 2 / 3)
+
+
 @pytest.mark.parametrize(
     ("y_true", "runs", "message"),
     [
         ([1, 2], [1, 2], "wrap a single run"),
         ([1, 2], [[1]], "length mismatch"),
-        ([1, 2], [[1, np.nan]], r"runs\[0\]: row 1 is nan"),
-        ([1, 2], [[1, 1000]], r"runs\[0\]: row 1 is 1000"),
-        ([1, 2], [[1, 2], [1, 2.5]], r"runs\[1\]: row 1 is 2.5"),
+        ([1, np.nan], [[1, 2]], "y_true: row 1 is nan"),
+        ([1, 1000], [[1, 2]], "y_true: row 1 is 1000"),
         ([1, -1], [[1, 2]], "y_true: row 1 is -1"),
         ([1, 2], [], "one or more prediction lists"),
         ([], [[]], "empty input"),

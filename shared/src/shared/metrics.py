@@ -8,7 +8,7 @@ per subset; ``benchmarks/metrics.py`` measures the gain against the straightforw
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ __all__ = [
     "aimo2_score",
     "jigsaw_bias_auc",
     "jigsaw_bias_breakdown",
+    "jigsaw_bias_scorer",
     "jigsaw_bias_summary",
     "map_at_k",
     "mcrmse",
@@ -66,30 +67,42 @@ def _jigsaw_inputs(y_true, y_pred, identities):
     return target >= 0.5, score, members
 
 
-def _counts_by_score(label: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positive and negative counts per distinct score (``group`` = rank of the distinct score)."""
-    return np.bincount(group[label], minlength=n_groups), np.bincount(group[~label], minlength=n_groups)
+class _BiasCounter:
+    """The Jigsaw inputs sorted once: positive/negative counts per distinct score for every subset, under
+    any row weights (ones for the metric itself; bootstrap multiplicities to resample it)."""
+
+    def __init__(self, y_true, y_pred, identities):
+        self.label, score, members = _jigsaw_inputs(y_true, y_pred, identities)
+        _, self.group = np.unique(score, return_inverse=True)
+        self.n_groups = int(self.group.max()) + 1
+        self.members = {name: (np.flatnonzero(m), self.group[m]) for name, m in members.items()}
+
+    def aucs(self, weights: np.ndarray | None = None) -> tuple[float, pd.DataFrame]:
+        """Overall AUC and the per-identity table under row ``weights``."""
+        w = np.ones(len(self.label)) if weights is None else weights
+        pos_w = np.where(self.label, w, 0.0)
+        neg_w = w - pos_w
+        all_pos = np.bincount(self.group, pos_w, self.n_groups)
+        all_neg = np.bincount(self.group, neg_w, self.n_groups)
+        rows = []
+        for name, (rows_idx, groups) in self.members.items():
+            sub_pos = np.bincount(groups, pos_w[rows_idx], self.n_groups)
+            sub_neg = np.bincount(groups, neg_w[rows_idx], self.n_groups)
+            rows.append(
+                {
+                    "identity": name,
+                    "subgroup_size": len(rows_idx) if weights is None else float(w[rows_idx].sum()),
+                    "subgroup_auc": _auc_from_counts(sub_pos, sub_neg),
+                    "bpsn_auc": _auc_from_counts(all_pos - sub_pos, sub_neg),
+                    "bnsp_auc": _auc_from_counts(sub_pos, all_neg - sub_neg),
+                }
+            )
+        return _auc_from_counts(all_pos, all_neg), pd.DataFrame(rows)
 
 
 def _bias_aucs(y_true, y_pred, identities) -> tuple[float, pd.DataFrame]:
     """Overall AUC and the per-identity table, all from one sort of the scores."""
-    label, score, members = _jigsaw_inputs(y_true, y_pred, identities)
-    _, group = np.unique(score, return_inverse=True)
-    n_groups = int(group.max()) + 1
-    all_pos, all_neg = _counts_by_score(label, group, n_groups)
-    rows = []
-    for name, member in members.items():
-        sub_pos, sub_neg = _counts_by_score(label[member], group[member], n_groups)
-        rows.append(
-            {
-                "identity": name,
-                "subgroup_size": int(member.sum()),
-                "subgroup_auc": _auc_from_counts(sub_pos, sub_neg),
-                "bpsn_auc": _auc_from_counts(all_pos - sub_pos, sub_neg),
-                "bnsp_auc": _auc_from_counts(sub_pos, all_neg - sub_neg),
-            }
-        )
-    return _auc_from_counts(all_pos, all_neg), pd.DataFrame(rows)
+    return _BiasCounter(y_true, y_pred, identities).aucs()
 
 
 def jigsaw_bias_breakdown(y_true, y_pred, identities: pd.DataFrame) -> pd.DataFrame:
@@ -130,6 +143,15 @@ def jigsaw_bias_auc(
     ]
 
 
+def _summary(overall: float, table: pd.DataFrame, power: float, overall_weight: float) -> dict[str, float]:
+    summary = {"overall_auc": overall}
+    for col in ("subgroup_auc", "bpsn_auc", "bnsp_auc"):
+        summary[col] = _power_mean(table[col].to_numpy(), power)
+    bias = summary["subgroup_auc"] + summary["bpsn_auc"] + summary["bnsp_auc"]
+    summary["final"] = overall_weight * overall + (1.0 - overall_weight) / 3.0 * bias
+    return summary
+
+
 def jigsaw_bias_summary(
     y_true, y_pred, identities: pd.DataFrame, *, power: float = -5.0, overall_weight: float = 0.25
 ) -> dict[str, float]:
@@ -138,12 +160,31 @@ def jigsaw_bias_summary(
     overall, table = _bias_aucs(y_true, y_pred, identities)
     if np.isnan(overall):
         raise ValueError("y_true: a single class (all toxic or all non-toxic) has no overall AUC")
-    summary = {"overall_auc": overall}
-    for col in ("subgroup_auc", "bpsn_auc", "bnsp_auc"):
-        summary[col] = _power_mean(table[col].to_numpy(), power)
-    bias = summary["subgroup_auc"] + summary["bpsn_auc"] + summary["bnsp_auc"]
-    summary["final"] = overall_weight * overall + (1.0 - overall_weight) / 3.0 * bias
-    return summary
+    return _summary(overall, table, power, overall_weight)
+
+
+def jigsaw_bias_scorer(
+    y_true, y_pred, identities: pd.DataFrame, *, power: float = -5.0, overall_weight: float = 0.25
+) -> Callable[[np.ndarray | None], float]:
+    """:func:`jigsaw_bias_auc` as a function of row weights, with the scores sorted once.
+
+    ``score(weights)`` counts row ``i`` ``weights[i]`` times: the multiplicities of a bootstrap resample
+    (``shared.report.bootstrap``) cost a few weighted bincounts instead of a sort per resample.
+    ``score(None)`` equals ``jigsaw_bias_auc(y_true, y_pred, identities)``; a resample without both classes
+    in some subset scores NaN, as the metric does.
+    """
+    counter = _BiasCounter(y_true, y_pred, identities)
+    n = len(counter.label)
+
+    def score(weights: np.ndarray | None = None) -> float:
+        if weights is not None:
+            weights = np.asarray(weights, dtype=np.float64)
+            if weights.shape != (n,) or (weights < 0).any():
+                raise ValueError(f"weights: expected {n} non-negative numbers, got shape {weights.shape}")
+        overall, table = counter.aucs(weights)
+        return _summary(overall, table, power, overall_weight)["final"]
+
+    return score
 
 
 # --------------------------------------------------------------------------------------------------
@@ -178,7 +219,9 @@ def map_at_k(y_true: Sequence, y_pred: Sequence, k: int) -> float:
     Each row scores ``1 / rank`` of the first occurrence of its correct label among its first ``k``
     ranked predictions, and 0 if it is absent; repeats of a label after its first occurrence neither
     score nor count as a hit. A row of ``y_pred`` may be shorter than ``k``. A row given as a string
-    ("A B C", the submission format) is split on whitespace and compared with ``str(label)``.
+    ("A B C", the submission format) is split on whitespace. Labels and predictions are compared as
+    strings, as Kaggle compares the submission's text: label ``12`` matches a predicted ``"12"`` or ``12``
+    (a float label such as ``12.0`` is written as its integer when it is one).
 
     Example: y_true = ["A", "B", "C"], y_pred = [["A", "B", "C"], ["C", "B"], ["C", "C", "A"]], k = 3:
     rows score 1, 1/2 and 1, so MAP@3 = 2.5 / 3 = 0.8333.
@@ -190,17 +233,25 @@ def map_at_k(y_true: Sequence, y_pred: Sequence, k: int) -> float:
     total = 0.0
     for i, (label, ranked) in enumerate(zip(y_true, y_pred, strict=True)):
         if isinstance(ranked, str):
-            ranked, label = ranked.split(), str(label)
+            ranked = ranked.split()
         elif is_missing(ranked):
             raise ValueError(f"y_pred: missing prediction (None/NaN) at row {i}")
         top = list(ranked)[:k]
         if any(is_missing(p) for p in top):
             raise ValueError(f"y_pred: missing value (None/NaN) inside the ranking at row {i}")
+        label = _as_text(label)
         for rank, candidate in enumerate(top, start=1):
-            if candidate == label:
+            if _as_text(candidate) == label:
                 total += 1.0 / rank
                 break
     return total / len(y_true)
+
+
+def _as_text(value) -> str:
+    """A label as the submission would write it: integral floats without ``.0``."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -327,13 +378,15 @@ def _answers(values: Sequence, name: str) -> np.ndarray:
     """Integers 0..999, or a ValueError naming the first row that is not one."""
     out = np.empty(len(values), dtype=np.int64)
     for i, value in enumerate(values):
-        numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-            value, bool | np.bool_
-        )
-        if not numeric or not float(value).is_integer() or not 0 <= value <= 999:
+        if not _is_answer(value):
             raise ValueError(f"{name}: row {i} is {value!r}, expected an integer 0..999")
         out[i] = int(value)
     return out
+
+
+def _is_answer(value) -> bool:
+    numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
+    return numeric and float(value).is_integer() and 0 <= value <= 999
 
 
 def aimo2_score(y_true: Sequence[int], runs: Sequence[Sequence[int]]) -> float:
@@ -342,9 +395,11 @@ def aimo2_score(y_true: Sequence[int], runs: Sequence[Sequence[int]]) -> float:
     ``runs`` holds one or more prediction lists aligned with ``y_true`` (integers 0..999). With one
     run the score is the number of correct answers (the public leaderboard). With R runs it is
     ``sum_i (number of runs correct on problem i) / R``: with two runs a problem scores 1, 0.5 or 0,
-    the "penalized accuracy" of the AIMO private leaderboards.
+    the "penalized accuracy" of the AIMO private leaderboards. A prediction that is not an integer
+    0..999 (a -1 "no answer" sentinel, None, NaN, 1000, 2.5, a string) is scored as wrong, as Kaggle
+    scores it; ``y_true`` must hold answers 0..999.
 
-    Example: y_true = [1, 2, 3], runs = [[1, 2, 0], [1, 5, 0]] -> 1 + 0.5 + 0 = 1.5.
+    Example: y_true = [1, 2, 3], runs = [[1, 2, 0], [1, 5, -1]] -> 1 + 0.5 + 0 = 1.5.
     """
     if isinstance(runs, str) or not len(runs):
         raise ValueError("runs: expected one or more prediction lists")
@@ -356,5 +411,5 @@ def aimo2_score(y_true: Sequence[int], runs: Sequence[Sequence[int]]) -> float:
     correct = np.zeros(len(truth), dtype=np.float64)
     for r, run in enumerate(runs):
         same_length(y_true=y_true, **{f"runs[{r}]": run})
-        correct += _answers(run, f"runs[{r}]") == truth
+        correct += [_is_answer(p) and int(p) == t for p, t in zip(run, truth, strict=True)]
     return float(correct.sum() / len(runs))
