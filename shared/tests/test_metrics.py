@@ -12,6 +12,7 @@ from shared.metrics import (
     aimo2_score,
     jigsaw_bias_auc,
     jigsaw_bias_breakdown,
+    jigsaw_bias_scorer,
     jigsaw_bias_summary,
     map_at_k,
     mcrmse,
@@ -93,6 +94,27 @@ def test_jigsaw_matches_official_code_on_random_data_with_ties():
     assert jigsaw_bias_auc(y_true, y_pred, ids) == pytest.approx(
         official_jigsaw(y_true, y_pred, ids), abs=1e-12
     )
+
+
+def test_jigsaw_scorer_weights_count_rows_as_repeats():
+    rng = np.random.default_rng(7)
+    n = 400
+    y_true = rng.random(n)
+    y_pred = np.round(y_true + rng.normal(0, 0.3, n), 2)  # ties
+    ids = pd.DataFrame(
+        {c: np.where(rng.random(n) < 0.5, (rng.random(n) < 0.3).astype(float), np.nan) for c in "abc"}
+    )
+    score = jigsaw_bias_scorer(y_true, y_pred, ids)
+    assert score(None) == jigsaw_bias_auc(y_true, y_pred, ids)
+    weights = rng.integers(0, 4, (3, n)).astype(float)  # three bootstrap-like resamples
+    batch = score(weights)
+    for w, got in zip(weights, batch, strict=True):
+        rows = np.repeat(np.arange(n), w.astype(int))
+        expected = official_jigsaw(y_true[rows], y_pred[rows], ids.iloc[rows].reset_index(drop=True))
+        assert got == pytest.approx(expected, abs=1e-12)
+        assert score(w) == pytest.approx(expected, abs=1e-12)
+    with pytest.raises(ValueError, match="weights: expected 400 non-negative"):
+        score(-np.ones(n))
 
 
 def test_jigsaw_binarises_at_half_inclusive():

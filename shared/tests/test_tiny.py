@@ -72,6 +72,21 @@ def test_builds_are_deterministic_and_cached(arch, tmp_path):
     assert not torch.equal(a, b)
 
 
+@pytest.mark.parametrize(
+    "build", [BUILDERS["bert"], lambda **kw: tiny_causal_lm(TEXTS, vocab_size=300, **kw)]
+)
+def test_a_cache_miss_leaves_the_global_rng_where_a_hit_does(build, tmp_path):
+    # A chapter seeds, resolves its backbone (a build on a fresh machine, a cache hit later), then
+    # initialises a new head: the head must not depend on whether the build happened.
+    torch.manual_seed(123)
+    build(cache_dir=tmp_path)  # miss: builds
+    after_miss = torch.rand(4)
+    torch.manual_seed(123)
+    build(cache_dir=tmp_path)  # hit
+    after_hit = torch.rand(4)
+    assert torch.equal(after_miss, after_hit)
+
+
 def test_tiny_causal_lm_chat_template_and_generation(tmp_path):
     path = tiny_causal_lm(TEXTS, extra_special_tokens=["<think>", "</think>"], cache_dir=tmp_path)
     tok = AutoTokenizer.from_pretrained(path)

@@ -32,19 +32,6 @@ __all__ = [
 # --------------------------------------------------------------------------------------------------
 # Jigsaw Unintended Bias
 # --------------------------------------------------------------------------------------------------
-def _auc_from_counts(pos: np.ndarray, neg: np.ndarray) -> float:
-    """ROC AUC from positive/negative counts per distinct score, scores ascending (ties count 1/2).
-
-    Returns NaN when the subset has a single class, as the official benchmark code does.
-    """
-    n_pos, n_neg = pos.sum(), neg.sum()
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    neg_below = np.cumsum(neg) - neg
-    wins = np.dot(pos.astype(np.float64), neg_below + 0.5 * neg)
-    return float(wins / (float(n_pos) * float(n_neg)))
-
-
 def _jigsaw_inputs(y_true, y_pred, identities):
     """Validate and binarise the Jigsaw inputs: (label bool, score float, member bool matrix, names)."""
     if not isinstance(identities, pd.DataFrame):
@@ -68,41 +55,91 @@ def _jigsaw_inputs(y_true, y_pred, identities):
 
 
 class _BiasCounter:
-    """The Jigsaw inputs sorted once: positive/negative counts per distinct score for every subset, under
-    any row weights (ones for the metric itself; bootstrap multiplicities to resample it)."""
+    """The Jigsaw inputs sorted once, then counted under any row weights (ones for the metric itself,
+    bootstrap multiplicities to resample it; a 2-d block of weights counts many resamples at once).
+
+    The overall AUC walks the distinct scores once. Each identity's three AUCs are counted over its own
+    rows only: a background count "below score s" is the global cumulative count at ``s`` minus the
+    subgroup's own, so an identity costs O(its rows), not O(all rows).
+    """
 
     def __init__(self, y_true, y_pred, identities):
         self.label, score, members = _jigsaw_inputs(y_true, y_pred, identities)
         _, self.group = np.unique(score, return_inverse=True)
         self.n_groups = int(self.group.max()) + 1
-        self.members = {name: (np.flatnonzero(m), self.group[m]) for name, m in members.items()}
+        self.names = list(members)
+        self.subsets = []
+        for member in members.values():
+            rows = np.flatnonzero(member)
+            local, inverse = np.unique(self.group[rows], return_inverse=True)
+            self.subsets.append((rows, inverse, local))
 
-    def aucs(self, weights: np.ndarray | None = None) -> tuple[float, pd.DataFrame]:
-        """Overall AUC and the per-identity table under row ``weights``."""
-        w = np.ones(len(self.label)) if weights is None else weights
-        pos_w = np.where(self.label, w, 0.0)
-        neg_w = w - pos_w
-        all_pos = np.bincount(self.group, pos_w, self.n_groups)
-        all_neg = np.bincount(self.group, neg_w, self.n_groups)
-        rows = []
-        for name, (rows_idx, groups) in self.members.items():
-            sub_pos = np.bincount(groups, pos_w[rows_idx], self.n_groups)
-            sub_neg = np.bincount(groups, neg_w[rows_idx], self.n_groups)
-            rows.append(
-                {
-                    "identity": name,
-                    "subgroup_size": len(rows_idx) if weights is None else float(w[rows_idx].sum()),
-                    "subgroup_auc": _auc_from_counts(sub_pos, sub_neg),
-                    "bpsn_auc": _auc_from_counts(all_pos - sub_pos, sub_neg),
-                    "bnsp_auc": _auc_from_counts(sub_pos, all_neg - sub_neg),
-                }
+    def aucs(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For a block of row weights of shape (B, rows): overall AUCs (B,), per-identity AUCs (B,
+        identities, 3) in the order subgroup, BPSN, BNSP, and weighted identity sizes (B, identities);
+        NaN where a subset has a single class."""
+        pos_w = np.where(self.label, weights, 0.0)
+        neg_w = weights - pos_w
+        all_pos = _bincount_rows(self.group, pos_w, self.n_groups)
+        all_neg = _bincount_rows(self.group, neg_w, self.n_groups)
+        pos_below = np.cumsum(all_pos, axis=1) - all_pos  # positives strictly below each distinct score
+        neg_below = np.cumsum(all_neg, axis=1) - all_neg
+        total_pos, total_neg = all_pos.sum(axis=1), all_neg.sum(axis=1)
+        overall = _ratio(_rowdot(all_pos, neg_below + 0.5 * all_neg), total_pos * total_neg)
+        table = np.empty((len(weights), len(self.subsets), 3))
+        sizes = np.empty((len(weights), len(self.subsets)))
+        for i, (rows, inverse, local) in enumerate(self.subsets):
+            sub_pos = _bincount_rows(inverse, pos_w[:, rows], len(local))
+            sub_neg = _bincount_rows(inverse, neg_w[:, rows], len(local))
+            sub_pos_below = np.cumsum(sub_pos, axis=1) - sub_pos
+            sub_neg_below = np.cumsum(sub_neg, axis=1) - sub_neg
+            n_pos, n_neg = sub_pos.sum(axis=1), sub_neg.sum(axis=1)
+            sizes[:, i] = n_pos + n_neg
+            # subgroup: subgroup positives vs subgroup negatives
+            table[:, i, 0] = _ratio(_rowdot(sub_pos, sub_neg_below + 0.5 * sub_neg), n_pos * n_neg)
+            # BPSN: background positives vs subgroup negatives, counted from the negatives' side
+            bg_pos_above = (total_pos[:, None] - pos_below[:, local] - all_pos[:, local]) - (
+                n_pos[:, None] - sub_pos_below - sub_pos
             )
-        return _auc_from_counts(all_pos, all_neg), pd.DataFrame(rows)
+            bg_pos_tied = all_pos[:, local] - sub_pos
+            table[:, i, 1] = _ratio(
+                _rowdot(sub_neg, bg_pos_above + 0.5 * bg_pos_tied), (total_pos - n_pos) * n_neg
+            )
+            # BNSP: subgroup positives vs background negatives
+            bg_neg_below = neg_below[:, local] - sub_neg_below
+            bg_neg_tied = all_neg[:, local] - sub_neg
+            table[:, i, 2] = _ratio(
+                _rowdot(sub_pos, bg_neg_below + 0.5 * bg_neg_tied), n_pos * (total_neg - n_neg)
+            )
+        return overall, table, sizes
+
+
+def _bincount_rows(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+    """``np.bincount(index, weights[b], size)`` for every row b of a 2-d ``weights``, in one call."""
+    offsets = size * np.arange(len(weights))[:, None]
+    return np.bincount((index + offsets).ravel(), weights.ravel(), size * len(weights)).reshape(
+        len(weights), size
+    )
+
+
+def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", a, b)
+
+
+def _ratio(wins: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """AUCs from weighted wins and pairs; NaN where one class is absent (no pairs)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pairs > 0, wins / pairs, np.nan)
 
 
 def _bias_aucs(y_true, y_pred, identities) -> tuple[float, pd.DataFrame]:
     """Overall AUC and the per-identity table, all from one sort of the scores."""
-    return _BiasCounter(y_true, y_pred, identities).aucs()
+    counter = _BiasCounter(y_true, y_pred, identities)
+    overall, table, sizes = counter.aucs(np.ones((1, len(counter.label))))
+    frame = pd.DataFrame(table[0], columns=["subgroup_auc", "bpsn_auc", "bnsp_auc"])
+    frame.insert(0, "subgroup_size", sizes[0].round().astype(np.int64))
+    frame.insert(0, "identity", counter.names)
+    return float(overall[0]), frame
 
 
 def jigsaw_bias_breakdown(y_true, y_pred, identities: pd.DataFrame) -> pd.DataFrame:
@@ -116,10 +153,11 @@ def jigsaw_bias_breakdown(y_true, y_pred, identities: pd.DataFrame) -> pd.DataFr
     return _bias_aucs(y_true, y_pred, identities)[1]
 
 
-def _power_mean(values: np.ndarray, p: float) -> float:
-    """Generalised mean (mean of x**p)**(1/p); NaN propagates, as in the official code."""
+def _power_mean(values: np.ndarray, p: float) -> np.ndarray | float:
+    """Generalised mean (mean of x**p)**(1/p) over the last axis; NaN propagates, as in the official code."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return float(np.power(np.mean(np.power(values, p)), 1.0 / p))
+        out = np.power(np.mean(np.power(values, p), axis=-1), 1.0 / p)
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def jigsaw_bias_auc(
@@ -143,10 +181,11 @@ def jigsaw_bias_auc(
     ]
 
 
-def _summary(overall: float, table: pd.DataFrame, power: float, overall_weight: float) -> dict[str, float]:
+def _summary(overall, table: np.ndarray, power: float, overall_weight: float) -> dict:
+    """The final metric's parts from the overall AUC(s) and the (..., identities, 3) AUC table."""
     summary = {"overall_auc": overall}
-    for col in ("subgroup_auc", "bpsn_auc", "bnsp_auc"):
-        summary[col] = _power_mean(table[col].to_numpy(), power)
+    for j, col in enumerate(("subgroup_auc", "bpsn_auc", "bnsp_auc")):
+        summary[col] = _power_mean(table[..., j], power)
     bias = summary["subgroup_auc"] + summary["bpsn_auc"] + summary["bnsp_auc"]
     summary["final"] = overall_weight * overall + (1.0 - overall_weight) / 3.0 * bias
     return summary
@@ -160,29 +199,36 @@ def jigsaw_bias_summary(
     overall, table = _bias_aucs(y_true, y_pred, identities)
     if np.isnan(overall):
         raise ValueError("y_true: a single class (all toxic or all non-toxic) has no overall AUC")
-    return _summary(overall, table, power, overall_weight)
+    return _summary(
+        overall, table[["subgroup_auc", "bpsn_auc", "bnsp_auc"]].to_numpy(), power, overall_weight
+    )
 
 
 def jigsaw_bias_scorer(
     y_true, y_pred, identities: pd.DataFrame, *, power: float = -5.0, overall_weight: float = 0.25
-) -> Callable[[np.ndarray | None], float]:
+) -> Callable[[np.ndarray | None], float | np.ndarray]:
     """:func:`jigsaw_bias_auc` as a function of row weights, with the scores sorted once.
 
     ``score(weights)`` counts row ``i`` ``weights[i]`` times: the multiplicities of a bootstrap resample
-    (``shared.report.bootstrap``) cost a few weighted bincounts instead of a sort per resample.
+    (``shared.report.bootstrap``) cost a few weighted bincounts instead of a sort per resample, and a 2-d
+    block of weights (resamples, rows) returns one score per resample (``bootstrap(..., batched=True)``).
     ``score(None)`` equals ``jigsaw_bias_auc(y_true, y_pred, identities)``; a resample without both classes
     in some subset scores NaN, as the metric does.
     """
     counter = _BiasCounter(y_true, y_pred, identities)
     n = len(counter.label)
 
-    def score(weights: np.ndarray | None = None) -> float:
-        if weights is not None:
-            weights = np.asarray(weights, dtype=np.float64)
-            if weights.shape != (n,) or (weights < 0).any():
-                raise ValueError(f"weights: expected {n} non-negative numbers, got shape {weights.shape}")
-        overall, table = counter.aucs(weights)
-        return _summary(overall, table, power, overall_weight)["final"]
+    def score(weights: np.ndarray | None = None) -> float | np.ndarray:
+        block = np.ones((1, n)) if weights is None else np.asarray(weights, dtype=np.float64)
+        single = block.ndim == 1
+        block = block[None, :] if single else block
+        if block.ndim != 2 or block.shape[1] != n or (block < 0).any():
+            raise ValueError(
+                f"weights: expected {n} non-negative numbers per row, got shape {np.shape(weights)}"
+            )
+        overall, table, _ = counter.aucs(block)
+        final = _summary(overall, table, power, overall_weight)["final"]
+        return float(final[0]) if weights is None or single else final
 
     return score
 
@@ -385,7 +431,9 @@ def _answers(values: Sequence, name: str) -> np.ndarray:
 
 
 def _is_answer(value) -> bool:
-    numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
+    numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
     return numeric and float(value).is_integer() and 0 <= value <= 999
 
 

