@@ -73,15 +73,24 @@ class _BiasCounter:
             rows = np.flatnonzero(member)
             local, inverse = np.unique(self.group[rows], return_inverse=True)
             self.subsets.append((rows, inverse, local))
+        self._flat: tuple[int, np.ndarray | None] = (0, None)
+
+    def _flat_groups(self, n_rows: int) -> np.ndarray:
+        """Row ``b``'s scores mapped to bins ``b * n_groups + group``, kept for the next block of this size."""
+        if self._flat[0] != n_rows:
+            self._flat = (n_rows, (self.group + self.n_groups * np.arange(n_rows)[:, None]).ravel())
+        return self._flat[1]
 
     def aucs(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For a block of row weights of shape (B, rows): overall AUCs (B,), per-identity AUCs (B,
         identities, 3) in the order subgroup, BPSN, BNSP, and weighted identity sizes (B, identities);
         NaN where a subset has a single class."""
-        pos_w = np.where(self.label, weights, 0.0)
+        pos_w = weights * self.label
         neg_w = weights - pos_w
-        all_pos = _bincount_rows(self.group, pos_w, self.n_groups)
-        all_neg = _bincount_rows(self.group, neg_w, self.n_groups)
+        flat = self._flat_groups(len(weights))
+        size = len(weights) * self.n_groups
+        all_pos = np.bincount(flat, pos_w.ravel(), size).reshape(len(weights), self.n_groups)
+        all_neg = np.bincount(flat, neg_w.ravel(), size).reshape(len(weights), self.n_groups)
         pos_below = np.cumsum(all_pos, axis=1) - all_pos  # positives strictly below each distinct score
         neg_below = np.cumsum(all_neg, axis=1) - all_neg
         total_pos, total_neg = all_pos.sum(axis=1), all_neg.sum(axis=1)
@@ -360,23 +369,35 @@ def _pii_keys(frame: pd.DataFrame, name: str, label_codes: dict[str, int]) -> np
             raise ValueError(f"{name}: column {col!r} must hold integers, got dtype {frame[col].dtype}")
         if len(values) and values.min() < 0:
             raise ValueError(f"{name}: column {col!r} has a negative value at row {int(np.argmin(values))}")
-        ints[col] = values.astype(np.int64)
+        ints[col] = values.astype(np.int64, copy=False)
     if len(frame) and ints["token"].max() >= 1 << 20:
         raise ValueError(
             f"{name}: token index {int(ints['token'].max())} at row {int(np.argmax(ints['token']))} exceeds 2**20"
         )
     # Label strings -> small codes, shared between the two frames through `label_codes`.
-    inverse, uniques = pd.factorize(frame["label"].astype(str))
+    labels = frame["label"]
+    inverse, uniques = pd.factorize(labels if pd.api.types.is_string_dtype(labels) else labels.astype(str))
     for lab in uniques:
         label_codes.setdefault(lab, len(label_codes))
     if len(label_codes) > 64:
         raise ValueError(f"{name}: more than 64 distinct labels")
     codes = np.array([label_codes[lab] for lab in uniques], dtype=np.int64)[inverse]
-    keep = codes != label_codes.setdefault("O", len(label_codes))
     # (document, token, label) -> one integer: 2**20 tokens per essay and 64 labels leave 2**37 documents.
-    key = np.sort((ints["document"][keep] << 26) | (ints["token"][keep] << 6) | codes[keep])
+    key = (ints["document"] << 26) | (ints["token"] << 6) | codes
+    key = np.sort(
+        np.compress(codes != label_codes.setdefault("O", len(label_codes)), key)
+    )  # 'O' never counts
     # Sorted de-duplication: numpy 2.3's np.unique hashes, which is several times slower on int64 keys.
-    return key[np.concatenate(([True], key[1:] != key[:-1]))] if len(key) else key
+    return np.compress(np.concatenate(([True], key[1:] != key[:-1])), key) if len(key) else key
+
+
+def _count_common(a: np.ndarray, b: np.ndarray) -> int:
+    """How many keys two sorted, de-duplicated arrays share (binary search of the shorter in the longer)."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if not len(short) or not len(long):
+        return 0
+    at = np.minimum(np.searchsorted(long, short), len(long) - 1)
+    return int(np.count_nonzero(long[at] == short))
 
 
 def pii_fbeta(y_true: pd.DataFrame, y_pred: pd.DataFrame, beta: float = 5.0) -> float:
@@ -395,7 +416,7 @@ def pii_fbeta(y_true: pd.DataFrame, y_pred: pd.DataFrame, beta: float = 5.0) -> 
     label_codes: dict[str, int] = {}
     true = _pii_keys(y_true, "y_true", label_codes)
     pred = _pii_keys(y_pred, "y_pred", label_codes)
-    tp = len(np.intersect1d(true, pred, assume_unique=True))
+    tp = _count_common(true, pred)
     if tp == 0:
         return 0.0
     fn, fp = len(true) - tp, len(pred) - tp
