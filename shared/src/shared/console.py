@@ -14,6 +14,8 @@ run folder's log file instead of the terminal.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import logging
 import os
@@ -29,6 +31,7 @@ LIBRARIES = (
     "datasets",
     "bitsandbytes",
     "deepspeed",
+    "DeepSpeed",  # deepspeed's own logger, with its own level and stdout handler
     "torch",
     "huggingface_hub",
     "sentence_transformers",
@@ -52,6 +55,12 @@ def quiet_imports() -> None:
     warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=FutureWarning)
     # bitsandbytes warns at import that its optional CPU kernel package is missing; the CPU path works.
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+    # DeepSpeed sets its logger's level when imported and prints "Setting accelerator to CPU" to stdout.
+    logging.getLogger("DeepSpeed").addFilter(_errors_only)
+
+
+def _errors_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR
 
 
 def log_to_file(path: Path) -> Path:
@@ -70,22 +79,17 @@ def log_to_file(path: Path) -> Path:
             logger.removeHandler(old)
             old.close()
         logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+        # torch's INFO records also reach its own stderr handlers (TorchDynamo metrics at exit): keep it quiet
+        logger.setLevel(logging.WARNING if name == "torch" else logging.INFO)
         logger.propagate = False
-    try:
-        from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # imported here: quiet_imports must run first
 
-        hf_logging.disable_default_handler()
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_info()
-    except ImportError:  # pragma: no cover - transformers is a dependency of shared
-        pass
-    try:
-        from huggingface_hub.utils import disable_progress_bars
-
-        disable_progress_bars()
-    except ImportError:  # pragma: no cover
-        pass
+    hf_logging.disable_default_handler()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_info()
+    for module in ("huggingface_hub.utils", "datasets"):  # download and "Tokenizing train dataset" bars
+        with contextlib.suppress(ImportError):  # a chapter without datasets
+            importlib.import_module(module).disable_progress_bars()
     return path
 
 

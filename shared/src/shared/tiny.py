@@ -41,6 +41,7 @@ from transformers import (
     Qwen2Config,
     Qwen2ForCausalLM,
 )
+from transformers.utils import logging as hf_logging
 
 # Bump when a builder changes what it writes, so stale cached checkpoints are not reused.
 _BUILDER_VERSION = 1
@@ -110,6 +111,8 @@ def _cached(
         return final
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=root))
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # no "Writing model shards" bar for a checkpoint nobody asked to see
     try:
         build(tmp)
         os.replace(tmp, final)  # atomic; another process that won the race leaves a full directory
@@ -117,6 +120,8 @@ def _cached(
         if not (final / "config.json").is_file():
             raise
     finally:
+        if bars:
+            hf_logging.enable_progress_bar()
         shutil.rmtree(tmp, ignore_errors=True)
     return final
 
