@@ -9,6 +9,7 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from aimo2.configs import ConfigError
 from aimo2.data import DataError
 from aimo2.merge import linear_merge, main, make_parser, merge_lora, mergekit_config, mergekit_merge
 from shared.tiny import tiny_causal_lm
@@ -110,11 +111,11 @@ def test_mismatched_architectures_are_refused_naming_checkpoint_and_tensor(
 def test_bad_inputs_give_one_line_errors(ckpt, tmp_path):
     with pytest.raises(DataError, match=r"no model\.safetensors"):
         linear_merge([ckpt["cot"], tmp_path], [0.5, 0.5], tmp_path / "m")
-    with pytest.raises(DataError, match="2 given for 1"):
+    with pytest.raises(ConfigError, match="2 given for 1"):
         linear_merge([ckpt["cot"]], [0.5, 0.5], tmp_path / "m")
-    with pytest.raises(DataError, match="output directory is one of the inputs"):
+    with pytest.raises(ConfigError, match="output directory is one of the inputs"):
         linear_merge([ckpt["cot"], ckpt["tir"]], [0.5, 0.5], ckpt["tir"])
-    with pytest.raises(DataError, match="needs a base model"):
+    with pytest.raises(ConfigError, match="needs a base model"):
         mergekit_config("dare_ties", [str(ckpt["cot"])], [1.0], None)
     with pytest.raises(SystemExit) as exit_info:
         main(

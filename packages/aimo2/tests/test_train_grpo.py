@@ -36,7 +36,7 @@ def fields(run) -> dict[str, object]:
     }
 
 
-def test_cpu_preset_replaces_exactly_its_fields_and_flags_still_win(sample_dir, capsys):
+def test_cpu_preset_replaces_exactly_its_fields_and_flags_still_win(sample_dir, capsys, monkeypatch):
     full = parse("--data_dir", str(sample_dir), "--preset", "full")
     cpu = parse("--data_dir", str(sample_dir), "--preset", "cpu")
     assert (full.preset, full.overrides) == ("full", {})
@@ -55,9 +55,14 @@ def test_cpu_preset_replaces_exactly_its_fields_and_flags_still_win(sample_dir, 
         0.04,
         ["boxed_in_think", "cosine", "length"],
     )
+    # one line says how many fields the preset replaced; --verbose lists them
     banner = capsys.readouterr().err
-    assert "use_vllm: True -> False" in banner and "max_completion_length: 16384 -> 32" in banner
-    assert "logging_steps" not in banner  # the recipe already logs every step: nothing replaced
+    assert f"{len(replaced)} recipe fields replaced" in banner and "use_vllm" not in banner
+    monkeypatch.setenv("KLS_VERBOSE", "1")
+    parse("--data_dir", str(sample_dir), "--preset", "cpu")
+    listing = capsys.readouterr().err
+    assert "use_vllm: True -> False" in listing and "max_completion_length: 16384 -> 32" in listing
+    assert "logging_steps" not in listing  # the recipe already logs every step: nothing replaced
     flagged = parse("--data_dir", str(sample_dir), "--preset", "cpu", "--max_steps", "3")
     assert flagged.training.max_steps == 3
 

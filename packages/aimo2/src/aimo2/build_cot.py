@@ -16,17 +16,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 from transformers import HfArgumentParser
 
 from aimo2.answers import extract_answer
 from aimo2.backends import Backend, TransformersBackend, VLLMBackend
+from aimo2.configs import DASHES, PRESETS, VERBOSE_HELP, ConfigError
 from aimo2.data import DataError, load_problems, load_traces
 from aimo2.paths import resolve_data_dir, run_dir
 from aimo2.prompts import STYLES, THINK_END, build_messages
 from aimo2.sandbox import PythonSandbox
 from aimo2.tir import run_tir
+from shared.console import log_to_file, progress
 from shared.tiny import tiny_causal_lm
+
+BACKENDS = ("auto", "vllm", "transformers")
 
 
 @dataclass
@@ -55,6 +58,12 @@ class BuildArguments:
     output_dir: str | None = field(
         default=None, metadata={"help": "default outputs/aimo2/build-<style>-<timestamp>"}
     )
+    verbose: bool = field(default=False, metadata={"help": VERBOSE_HELP})
+
+    def __post_init__(self) -> None:
+        for name, choices in (("preset", PRESETS), ("backend", BACKENDS), ("style", sorted(STYLES))):
+            if getattr(self, name) not in choices:
+                raise ConfigError(f"{name}: {getattr(self, name)!r} is not one of {list(choices)}")
 
 
 # What the CPU preset replaces: a tiny model and a few short samples, to run the pipeline end to end.
@@ -62,7 +71,7 @@ CPU_PRESET = {"backend": "transformers", "n_samples": 2, "max_new_tokens": 48, "
 
 
 def make_parser() -> HfArgumentParser:
-    return HfArgumentParser(BuildArguments)
+    return HfArgumentParser(BuildArguments, description=DASHES)
 
 
 def load_records(path: Path) -> list[dict]:
@@ -97,9 +106,9 @@ def build_traces(
 ) -> tuple[list[dict], dict]:
     """(the correct traces, statistics): every problem is sampled ``n_samples`` times."""
     if style not in STYLES:
-        raise DataError(f"style: {style!r} is not one of {sorted(STYLES)}")
+        raise ConfigError(f"style: {style!r} is not one of {sorted(STYLES)}")
     kept, per_problem = [], {}
-    for i, record in enumerate(tqdm(records, desc=f"teacher ({style})")):
+    for i, record in enumerate(progress(records, desc=f"teacher ({style})", unit="problem")):
         sampling = dict(n=n_samples, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p)
         if style == "tir":
             samples = run_tir(backend, record["problem"], sandbox=sandbox or PythonSandbox(),
@@ -125,8 +134,11 @@ def build_traces(
 
 
 def main(argv: list[str] | None = None) -> None:
-    (args,) = make_parser().parse_args_into_dataclasses(args=argv)
     try:
+        (args,) = make_parser().parse_args_into_dataclasses(args=argv)
+        out = run_dir(args.output_dir, f"build-{args.style}")
+        out.mkdir(parents=True, exist_ok=True)
+        log_to_file(out / "run.log")
         preset = args.preset if args.preset != "auto" else ("full" if torch.cuda.is_available() else "cpu")
         path = (
             Path(args.problems)
@@ -159,10 +171,8 @@ def main(argv: list[str] | None = None) -> None:
         kept, stats = build_traces(backend, records, style=args.style, n_samples=args.n_samples,
                                    max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p,
                                    seed=args.seed, max_tool_calls=args.max_tool_calls)  # fmt: skip
-    except DataError as err:
+    except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
-    out = run_dir(args.output_dir, f"build-{args.style}")
-    out.mkdir(parents=True, exist_ok=True)
     with open(out / "traces.jsonl", "w") as f:
         f.writelines(json.dumps(record) + "\n" for record in kept)
     (out / "stats.json").write_text(json.dumps(stats | {"args": asdict(args)}, indent=2) + "\n")

@@ -24,12 +24,14 @@ import yaml
 from accelerate.utils import broadcast_object_list
 from transformers.utils import is_torch_bf16_gpu_available
 
-from aimo2.data import DataError
 from aimo2.paths import run_dir
 from aimo2.rewards import REWARDS, CosineSchedule
+from shared.console import verbose
 
 __all__ = [
+    "DASHES",
     "PRESETS",
+    "ConfigError",
     "GRPOConfig",
     "GRPOScriptArguments",
     "ParsedRun",
@@ -45,11 +47,19 @@ __all__ = [
 
 PRESETS = ("auto", "cpu", "full")
 SELECTIONS = ("shortest_correct", "all_correct", "all")
+# What every command's --help says about spelling, and the help of its ``--verbose`` (which
+# ``shared.console.verbose`` reads from the command line before parsing).
+DASHES = "Every flag takes dashes or underscores: --data-dir or --data_dir, --output-dir or --output_dir."
+VERBOSE_HELP = "show the libraries' own output (log lines, per-step metrics) instead of writing it to run.log"
+
+
+class ConfigError(ValueError):
+    """A recipe, flag or preset value that cannot work; bad input files raise ``aimo2.data.DataError``."""
 
 
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
     if value not in choices:
-        raise DataError(f"{name}: {value!r} is not one of {list(choices)}")
+        raise ConfigError(f"{name}: {value!r} is not one of {list(choices)}")
 
 
 @dataclass
@@ -94,17 +104,18 @@ class GRPOScriptArguments:
         default="auto",
         metadata={"help": "auto: full with CUDA, else cpu (tiny model, few steps)", "choices": PRESETS},
     )
+    verbose: bool = field(default=False, metadata={"help": VERBOSE_HELP})
 
     def __post_init__(self) -> None:
         _check_choice("preset", self.preset, PRESETS)
         _check_choice("length_unit", self.length_unit, ("chars", "tokens"))
         unknown = [name for name in self.reward_funcs if name not in REWARDS]
         if unknown:
-            raise DataError(f"reward_funcs: unknown reward function(s) {unknown}; known: {sorted(REWARDS)}")
+            raise ConfigError(f"reward_funcs: unknown reward function(s) {unknown}; known: {sorted(REWARDS)}")
         try:
             self.schedule()
         except ValueError as err:
-            raise DataError(f"cosine_*: {err}") from None
+            raise ConfigError(f"cosine_*: {err}") from None
 
     def schedule(self) -> CosineSchedule:
         """The cosine reward's schedule described by the ``cosine_*`` fields."""
@@ -147,19 +158,20 @@ class SFTScriptArguments:
         default="auto",
         metadata={"help": "auto: full with CUDA, else cpu (tiny model, few steps)", "choices": PRESETS},
     )
+    verbose: bool = field(default=False, metadata={"help": VERBOSE_HELP})
 
     def __post_init__(self) -> None:
         _check_choice("preset", self.preset, PRESETS)
         _check_choice("selection", self.selection, SELECTIONS)
         if not self.traces:
-            raise DataError("traces: name at least one trace file")
+            raise ConfigError("traces: name at least one trace file")
         if self.trace_weights is not None:
             if len(self.trace_weights) != len(self.traces):
-                raise DataError(
+                raise ConfigError(
                     f"trace_weights: {len(self.trace_weights)} weights for {len(self.traces)} trace files"
                 )
             if any(not w >= 0 for w in self.trace_weights):
-                raise DataError(f"trace_weights: weights must be >= 0, got {self.trace_weights}")
+                raise ConfigError(f"trace_weights: weights must be >= 0, got {self.trace_weights}")
 
 
 class _ParsesWithoutBf16Device:
@@ -197,9 +209,11 @@ def resolve_preset(preset: str) -> str:
 def check_device(training: trl.GRPOConfig | trl.SFTConfig, preset: str) -> None:
     """Refuse a full-scale run that this machine cannot do, naming the way out."""
     if preset == "full" and not torch.cuda.is_available():
-        raise DataError("preset: 'full' needs a CUDA device and none is visible; use --preset cpu (or auto)")
+        raise ConfigError(
+            "preset: 'full' needs a CUDA device and none is visible; use --preset cpu (or auto)"
+        )
     if training.bf16 and not training.use_cpu and not is_torch_bf16_gpu_available():
-        raise DataError("bf16: this GPU has no bfloat16 support; pass --bf16 false")
+        raise ConfigError("bf16: this GPU has no bfloat16 support; pass --bf16 false")
 
 
 @dataclass
@@ -232,20 +246,20 @@ def _pop_recipe(argv: list[str]) -> tuple[Path | None, dict[str, Any], list[str]
         return None, {}, argv
     i = argv.index("--config")
     if i + 1 >= len(argv):
-        raise DataError("--config needs a path")
+        raise ConfigError("--config needs a path")
     path = Path(argv[i + 1])
     if not path.is_file():
-        raise DataError(f"{path}: recipe not found")
+        raise ConfigError(f"{path}: recipe not found")
     values = yaml.safe_load(path.read_text()) or {}
     if not isinstance(values, dict):
-        raise DataError(f"{path}: a recipe must be a YAML mapping of field: value")
+        raise ConfigError(f"{path}: a recipe must be a YAML mapping of field: value")
     return path, values, argv[:i] + argv[i + 2 :]
 
 
 def _parse(parser: trl.TrlParser, values: dict[str, Any], argv: list[str], source: str) -> tuple:
     unknown = parser.set_defaults_with_config(**values)
     if unknown:
-        raise DataError(
+        raise ConfigError(
             f"{source}: unknown field(s) {sorted(flag.removeprefix('--') for flag in unknown[::2])}"
         )
     return tuple(parser.parse_args_into_dataclasses(args=argv))
@@ -259,11 +273,14 @@ def parse_run(
     make_parser: Callable[[], trl.TrlParser],
     argv: Sequence[str] | None,
     cpu_overrides: Callable[[Any], dict[str, Any]],
+    *,
+    announce: bool = True,
 ) -> ParsedRun:
     """Parse ``--config recipe.yaml`` and flags, then apply the preset.
 
     Precedence, lowest first: dataclass defaults, the recipe, the CPU preset's ``cpu_overrides(script
-    arguments)`` (only when the preset resolves to ``cpu``), command-line flags.
+    arguments)`` (only when the preset resolves to ``cpu``), command-line flags. ``announce`` says on stderr
+    that the CPU preset replaced recipe fields (``aimo2-reproduce``, which says it once, turns it off).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     path, recipe, argv = _pop_recipe(argv)
@@ -274,7 +291,8 @@ def parse_run(
     if preset == "cpu":
         overrides = cpu_overrides(parsed[0])
         before = {name: _plain(_field_value(parsed, name)) for name in overrides}
-        _announce(parsed[0].preset, {n: (before[n], v) for n, v in overrides.items() if before[n] != v})
+        if announce:
+            _announce(parsed[0].preset, {n: (before[n], v) for n, v in overrides.items() if before[n] != v})
         parsed = _parse(make_parser(), {**recipe, **overrides}, argv, source)
     given_output = "output_dir" in recipe or any(
         a == "--output_dir" or a.startswith("--output_dir=") for a in argv
@@ -294,14 +312,15 @@ def _plain(value: Any) -> Any:
 
 
 def _announce(requested: str, changes: dict[str, tuple[Any, Any]]) -> None:
+    """One line on stderr; with ``--verbose`` also every replaced field (config.json's ``overrides`` has them)."""
     reason = "no CUDA device is visible, so preset 'auto' falls back to" if requested == "auto" else "preset"
     lines = [
-        f"aimo2: {reason} 'cpu': a tiny model on the same data for a few steps (the pipeline, not results)",
-        "aimo2: the CPU preset replaces these recipe fields (flags on the command line still win):",
-        *(f"aimo2:   {name}: {before!r} -> {after!r}" for name, (before, after) in changes.items()),
+        f"aimo2: {reason} 'cpu': a tiny model on the same data for a few steps (the pipeline, not results); "
+        f"{len(changes)} recipe fields replaced (config.json's overrides; --verbose lists them)"
     ]
-    bar = "!" * 100
-    print("\n".join([bar, *lines, bar]), file=sys.stderr, flush=True)
+    if verbose():
+        lines += [f"aimo2:   {name}: {before!r} -> {after!r}" for name, (before, after) in changes.items()]
+    print("\n".join(lines), file=sys.stderr, flush=True)
 
 
 def shared_run_dir(training: trl.GRPOConfig | trl.SFTConfig, output_dir: str | None, prefix: str) -> Path:

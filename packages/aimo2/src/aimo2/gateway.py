@@ -143,14 +143,17 @@ class LocalGateway:
         self.time_budget_s = budget
         self.clock = clock
 
-    def run(self, predict: Predict) -> GatewayResult:
-        """Call ``predict`` once per problem, in order, until the budget is used up."""
+    def run(self, predict: Predict, *, show_progress: bool = True) -> GatewayResult:
+        """Call ``predict`` once per problem, in order, until the budget is used up (``show_progress``: the
+        gateway's own "problems" bar; off where the caller keeps its own)."""
         budget = self.time_budget_s
         start = now = self.clock()
         exhausted = False
         rows = []
         pairs = zip(self.problems["id"], self.problems["problem"], strict=True)
-        for problem_id, problem in tqdm(pairs, total=len(self.problems), desc="problems", disable=None):
+        for problem_id, problem in tqdm(
+            pairs, total=len(self.problems), desc="problems", disable=None if show_progress else True
+        ):
             if not exhausted:
                 now = self.clock()
                 exhausted = now - start >= budget

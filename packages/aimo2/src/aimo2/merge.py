@@ -28,8 +28,10 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from trl import TrlParser
 
+from aimo2.configs import VERBOSE_HELP, ConfigError
 from aimo2.data import DataError
 from aimo2.paths import run_dir
+from shared.console import log_to_file
 
 __all__ = [
     "MERGEKIT_METHODS",
@@ -128,9 +130,9 @@ def _check_compatible(checkpoints: list[_Checkpoint]) -> None:
 
 def _normalised(weights: list[float], n_models: int) -> list[float]:
     if len(weights) != n_models:
-        raise DataError(f"weights: {len(weights)} given for {n_models} model(s)")
+        raise ConfigError(f"weights: {len(weights)} given for {n_models} model(s)")
     if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise DataError(f"weights: {weights} must be non-negative with a positive sum")
+        raise ConfigError(f"weights: {weights} must be non-negative with a positive sum")
     return [w / sum(weights) for w in weights]
 
 
@@ -139,7 +141,7 @@ def _torch_dtype(name: str | None) -> torch.dtype | None:
         return None
     dtype = getattr(torch, name, None)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise DataError(f"dtype: {name!r} is not a torch floating-point dtype (e.g. bfloat16)")
+        raise ConfigError(f"dtype: {name!r} is not a torch floating-point dtype (e.g. bfloat16)")
     return dtype
 
 
@@ -197,7 +199,7 @@ def _copy_tagalong(source: Path, out_dir: Path, dtype: str | None) -> None:
 def _output_dir(out_dir: str | Path, inputs: list[str | Path]) -> Path:
     out = Path(out_dir)
     if out.resolve() in {Path(p).resolve() for p in inputs}:
-        raise DataError(f"{out}: the output directory is one of the inputs")
+        raise ConfigError(f"{out}: the output directory is one of the inputs")
     out.mkdir(parents=True, exist_ok=True)
     return out
 
@@ -218,7 +220,7 @@ def linear_merge(
     checkpoint. Config, generation config, tokenizer and chat template come from the first checkpoint.
     """
     if not paths:
-        raise DataError("linear_merge: no checkpoints given")
+        raise ConfigError("linear_merge: no checkpoints given")
     weights = _normalised(list(weights), len(paths))
     out_dtype = _torch_dtype(dtype)
     checkpoints = [_Checkpoint(p) for p in paths]
@@ -250,17 +252,17 @@ def mergekit_config(
     a random subset for ``dare_*``; mergekit's ``linear`` ignores base and density.
     """
     if method not in MERGEKIT_METHODS:
-        raise DataError(f"method: {method!r} is not one of {MERGEKIT_METHODS}")
+        raise ConfigError(f"method: {method!r} is not one of {MERGEKIT_METHODS}")
     if len(weights) != len(models):
-        raise DataError(f"weights: {len(weights)} given for {len(models)} model(s)")
+        raise ConfigError(f"weights: {len(weights)} given for {len(models)} model(s)")
     if method == "linear":
         entries = [{"model": m, "parameters": {"weight": w}} for m, w in zip(models, weights, strict=True)]
         config = {"merge_method": method, "models": entries}
     else:
         if base is None:
-            raise DataError(f"method {method}: needs a base model (the task vectors are model - base)")
+            raise ConfigError(f"method {method}: needs a base model (the task vectors are model - base)")
         if not 0 < density <= 1:
-            raise DataError(f"density: {density} is not in (0, 1]")
+            raise ConfigError(f"density: {density} is not in (0, 1]")
         entries = [
             {"model": m, "parameters": {"weight": w, "density": density}}
             for m, w in zip(models, weights, strict=True)
@@ -291,7 +293,7 @@ def mergekit_merge(config: dict, out_dir: str | Path, *, seed: int = 0) -> Path:
 
     method = config.get("merge_method")
     if method not in MERGEKIT_METHODS:
-        raise DataError(f"merge_method: {method!r} is not one of {MERGEKIT_METHODS}")
+        raise ConfigError(f"merge_method: {method!r} is not one of {MERGEKIT_METHODS}")
     refs = _referenced_paths(config)
     local = [Path(p) for p in refs if Path(p).is_dir()]
     if len(local) >= 2:
@@ -300,7 +302,7 @@ def mergekit_merge(config: dict, out_dir: str | Path, *, seed: int = 0) -> Path:
         merge_config = MergeConfiguration.model_validate(config)
     except ValidationError as err:
         first = err.errors()[0]
-        raise DataError(f"mergekit config: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise ConfigError(f"mergekit config: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
     out = _output_dir(out_dir, refs)
     options = MergeOptions(cuda=torch.cuda.is_available(), random_seed=seed, copy_tokenizer=True, quiet=True)
     run_merge(merge_config, str(out), options)
@@ -351,6 +353,7 @@ class MergeArguments:
     out: str | None = field(
         default=None, metadata={"help": "default outputs/aimo2/merge-<method>-<timestamp>"}
     )
+    verbose: bool = field(default=False, metadata={"help": VERBOSE_HELP})
 
 
 def make_parser() -> TrlParser:
@@ -361,16 +364,16 @@ def make_parser() -> TrlParser:
 def merge(args: MergeArguments) -> Path:
     """Run the merge ``args`` describe; returns the output checkpoint directory."""
     if not args.models:
-        raise DataError("models: no checkpoint given")
+        raise ConfigError("models: no checkpoint given")
     weights = args.weights or [1 / len(args.models)] * len(args.models)
     out = run_dir(args.out, f"merge-{args.method}")
     if args.method == "lora":
         if args.base is None or len(args.models) != 1:
-            raise DataError("method lora: needs --base and exactly one adapter in --models")
+            raise ConfigError("method lora: needs --base and exactly one adapter in --models")
         return merge_lora(args.base, args.models[0], out, dtype=args.dtype)
     if args.method == "linear":
         if args.base is not None:
-            raise DataError("method linear: takes no --base (it averages the models themselves)")
+            raise ConfigError("method linear: takes no --base (it averages the models themselves)")
         return linear_merge(args.models, weights, out, dtype=args.dtype)
     config = mergekit_config(
         args.method, args.models, weights, args.base, density=args.density, dtype=args.dtype
@@ -384,8 +387,10 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, ValueError) as err:  # missing recipe, unknown recipe keys
         sys.exit(f"error: {err}")
     try:
+        args.out = str(run_dir(args.out, f"merge-{args.method}"))
+        log_to_file(Path(args.out) / "run.log")
         out = merge(args)
-    except DataError as err:
+    except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
     (out / "merge_args.yaml").write_text(yaml.safe_dump(asdict(args), sort_keys=False))
     print(f"{args.method} merge of {len(args.models)} model(s): wrote {out}")

@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-TOKEN_SAVING = 0.30  # "about 30% fewer tokens" (Fast-Math-R1; NemoSkills' early stop)
+from shared.report import claims_markdown, results, write_results
+
+# The columns of the results table printed at the end of a run (report.md has them all).
+CONSOLE_COLUMNS = ["rung", "correct", "samples/problem", "tokens/problem", "seconds/problem",
+                   "unanswered in time (per run)"]  # fmt: skip
 
 
 def markdown(frame: pd.DataFrame) -> str:
@@ -57,41 +60,6 @@ def experiment(rung) -> dict:
     }
 
 
-def paired_difference(baseline, technique) -> tuple[float, float]:
-    """Mean per-problem difference in correctness (technique - baseline) and its standard error."""
-    a = pd.DataFrame(baseline.records).set_index(["repeat", "id"])["correct"].astype(float)
-    b = pd.DataFrame(technique.records).set_index(["repeat", "id"])["correct"].astype(float)
-    diff = (b - a.loc[b.index]).to_numpy()
-    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
-
-
-def claims(rungs) -> list[dict]:
-    """The write-ups' findings, checked on the rungs just run."""
-    by = {r.name: r for r in rungs}
-    single, vote, early, budget, allocation = (by[r.name] for r in rungs[:5])
-    out = [{
-        "text": "majority voting beats a single sample",
-        "baseline": single.name, "technique": vote.name,
-        "holds": bool(np.mean(vote.scores) > np.mean(single.scores)),
-    }]  # fmt: skip
-    tokens = [pd.DataFrame(r.records)["tokens"].sum() for r in (vote, early)]
-    saving = 1 - tokens[1] / tokens[0] if tokens[0] else 0.0
-    diff, se = paired_difference(vote, early)
-    out.append({
-        "text": f"early stopping saves tokens at equal accuracy ({saving:.0%} fewer tokens, goal >= "
-        f"{TOKEN_SAVING:.0%}; accuracy change {diff:+.3f} ± {2 * se:.3f} (2 SE))",
-        "baseline": vote.name, "technique": early.name,
-        "holds": bool(saving >= TOKEN_SAVING and diff >= -2 * se),
-    })  # fmt: skip
-    out.append({
-        "text": "sharing the time budget per problem (with early stopping) beats fixed-N sampling "
-        "under the same 5-hour budget",
-        "baseline": budget.name, "technique": allocation.name,
-        "holds": bool(np.mean(allocation.scores) > np.mean(budget.scores)),
-    })  # fmt: skip
-    return out
-
-
 def plot_curve(curve: dict, path: Path) -> None:
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
@@ -121,21 +89,14 @@ def _training_section(trained, logs: dict) -> list[str]:
     return lines
 
 
-def write(out: Path, rungs, trained, curve: dict, logs: dict, *, data: str, preset: str, backend: str,
+def write(out: Path, rungs, trained, curve: dict, logs: dict, claims, *, data: str, preset: str, backend: str,
           settings: dict) -> dict:  # fmt: skip
     """Write every artefact into ``out`` and return results.json's content."""
     table = rung_table(rungs)
-    results = {
-        "chapter": "aimo2",
-        "metric": "correct answers (aimo2_score), mean over repeats",
-        "higher_is_better": True,
-        "data": data,
-        "preset": preset,
-        "backend": backend,
-        "experiments": [experiment(r) for r in [*rungs, *trained]],
-        "claims": claims(rungs),
-        "settings": settings,
-    }
+    content = results(chapter="aimo2", metric="correct answers (aimo2_score), mean over repeats",
+                      higher_is_better=True, data=data, preset=preset,
+                      experiments=[experiment(r) for r in [*rungs, *trained]], claims=claims, backend=backend,
+                      settings=settings)  # fmt: skip
     best = max(rungs, key=lambda r: np.mean(r.scores))
     best.submission.to_csv(out / "submission.csv", index=False)
     pd.DataFrame([rec | {"rung": r.name} for r in [*rungs, *trained] for rec in r.records]).to_csv(
@@ -157,19 +118,12 @@ def write(out: Path, rungs, trained, curve: dict, logs: dict, *, data: str, pres
         "",
         "![accuracy vs samples](accuracy_vs_samples.png)",
         "",
-        "## Claims",
-        "",
-        *(
-            f"- [{'holds' if c['holds'] else 'does not hold'}] {c['text']} "
-            f"(`{c['baseline']}` → `{c['technique']}`)"
-            for c in results["claims"]
-        ),
-        "",
+        *claims_markdown(claims),
         f"`submission.csv`: the answers of `{best.name}` (first repeat) in Kaggle's `id,answer` layout.",
         "",
     ]
     if trained:
         lines += _training_section(trained, logs)
     (out / "report.md").write_text("\n".join(lines))
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    return results
+    write_results(out / "results.json", content)
+    return content

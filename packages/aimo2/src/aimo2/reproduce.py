@@ -7,9 +7,12 @@ Inference ladder, every rung served by :class:`~aimo2.gateway.LocalGateway` to a
 2. ``vote-N``: majority vote over N samples (§13.5);
 3. ``vote-N-early-stop``: batches of 8, stop once ``min_agree`` samples agree with a lead of ``margin``
    (NemoSkills §13.6.5, Fast-Math-R1 §13.7.5);
-4. ``vote-N-kaggle-budget`` and ``early-stop-time-allocation``: the two above under Kaggle's 5 hours per 50
-   problems, the first spending it blindly (the gateway cuts it off), the second sharing the remaining
-   budget among the remaining problems.
+4. under Kaggle's budget (5 hours per 50 problems; the gateway cuts a run off when it is spent):
+   ``vote-N-kaggle-budget``, fixed N spent blindly (table only: it cannot fit, so it is no baseline);
+   ``vote-K-fits-budget``, a fixed K sized from ``vote-N``'s seconds per batch to fit the budget;
+   ``vote-N-early-stop-kaggle-budget``, early stopping that ignores the budget; and
+   ``early-stop-time-allocation``, early stopping with the remaining budget shared among the remaining
+   problems. The claims (:mod:`aimo2.claims`) compare the last one with the two before it.
 
 With ``--backend simulated`` (the CPU default) no model runs: answers and lengths are drawn per problem
 (:class:`~aimo2.backends.SimulatedBackend`), which is what makes voting, early stopping and the budget
@@ -37,15 +40,18 @@ from transformers import HfArgumentParser
 from aimo2 import report, sft, train_grpo
 from aimo2.answers import extract_answer, majority_vote
 from aimo2.backends import SimulatedBackend, SimulatedClock, TransformersBackend, VLLMBackend
-from aimo2.configs import parse_run
+from aimo2.claims import NONINFERIORITY_POINTS, claims
+from aimo2.configs import DASHES, VERBOSE_HELP, ConfigError, parse_run
 from aimo2.constrained import BoxForcing
 from aimo2.data import DataError, load_competition, load_traces
-from aimo2.gateway import LocalGateway
+from aimo2.gateway import KAGGLE_SECONDS_PER_PROBLEM, LocalGateway
 from aimo2.merge import linear_merge
 from aimo2.paths import resolve_data_dir, run_dir
 from aimo2.prompts import THINK_END, build_messages
 from aimo2.sandbox import PythonSandbox
 from aimo2.solver import Solver
+from shared.console import log_to_file, progress, verbose
+from shared.report import print_claims
 from shared.tiny import tiny_causal_lm
 
 RECIPES = Path("competitions/aimo2/recipes")
@@ -74,10 +80,22 @@ class ReproduceArguments:
     repeats: int = field(default=3, metadata={"help": "seeds per inference rung (the folds of results.json)"})
     training: str = field(default="auto", metadata={"help": "on | off (auto: on with the cpu preset)"})
     eval_problems: int = field(default=6, metadata={"help": "problems that evaluate each trained CPU model"})
+    noninferiority_points: float = field(
+        default=NONINFERIORITY_POINTS,
+        metadata={
+            "help": "early stopping's accuracy may be at most this many points (of 100) below voting's"
+        },
+    )
+    verbose: bool = field(default=False, metadata={"help": VERBOSE_HELP})
 
 
 def make_parser() -> HfArgumentParser:
-    return HfArgumentParser(ReproduceArguments)
+    return HfArgumentParser(
+        ReproduceArguments,
+        prog="aimo2-reproduce",
+        usage="aimo2-reproduce [--data-dir DIR] [--output-dir DIR] [--preset auto|cpu|full] [--verbose] [...]",
+        description=DASHES,
+    )
 
 
 @dataclass
@@ -102,17 +120,27 @@ def resolve(args: ReproduceArguments) -> tuple[str, str, bool]:
         ("training", args.training, ("auto", "on", "off")),
     ):
         if value not in choices:
-            raise DataError(f"--{name}: {value!r} is not one of {list(choices)}")
+            raise ConfigError(f"--{name}: {value!r} is not one of {list(choices)}")
     return preset, backend, training
 
 
 def run_rung(name, problems, make_solver, budget_s, repeats, note="") -> Rung:
-    """Serve every problem to a fresh solver per repeat; the gateway's score is one fold."""
+    """Serve every problem to a fresh solver per repeat (one bar, named after the rung, over them all);
+    the gateway's score is one fold."""
     start = time.perf_counter()
     scores, records, submissions = [], [], []
+    bar = progress(desc=name, total=repeats * len(problems), unit="problem")
     for repeat in range(repeats):
         solver, clock = make_solver(repeat)
-        result = LocalGateway(problems, time_budget_s=budget_s, clock=clock).run(solver.predict)
+
+        def predict(id_: str, problem: str, solver=solver) -> int:
+            try:
+                return solver.predict(id_, problem)
+            finally:
+                bar.update()
+
+        result = LocalGateway(problems, time_budget_s=budget_s, clock=clock).run(predict, show_progress=False)
+        bar.update((repeat + 1) * len(problems) - bar.n)  # the problems the budget left unserved
         scores.append(result.score())
         submissions.append(result.submission())
         served = {r.id: r for r in solver.records}
@@ -121,12 +149,13 @@ def run_rung(name, problems, make_solver, budget_s, repeats, note="") -> Rung:
                 served[row.id].to_dict() if row.id in served else {"id": row.id, "tokens": 0, "n_samples": 0}
             )
             records.append(rec | {"repeat": repeat, "status": row.status, "correct": bool(row.correct)})
+    bar.close()
     return Rung(name, scores, time.perf_counter() - start, records, len(problems), submissions[0], note)
 
 
-def inference_ladder(args, problems, metadata, backend_name) -> tuple[list[Rung], dict]:
-    """The five voting rungs and the accuracy-vs-samples curve."""
-    n, kaggle = args.n_samples, 5 * 3600 / 50 * len(problems)
+def inference_ladder(args, problems, metadata, backend_name) -> tuple[dict[str, Rung], dict]:
+    """The voting rungs by role (:data:`aimo2.claims.ROLES`, plus ``blind``) and the accuracy-vs-samples curve."""
+    n, kaggle = args.n_samples, KAGGLE_SECONDS_PER_PROBLEM * len(problems)
     if backend_name == "simulated":
 
         def factory(repeat, budget=None, **solver_kwargs):
@@ -143,19 +172,52 @@ def inference_ladder(args, problems, metadata, backend_name) -> tuple[list[Rung]
             return Solver(backend, seed=repeat, time_budget_s=budget, n_problems=n_problems,
                           max_new_tokens=args.max_new_tokens, **solver_kwargs), time.monotonic  # fmt: skip
 
-    early = dict(n_samples=n, batch_size=args.batch_size, min_agree=args.min_agree, margin=args.margin)
-    unlimited = float("inf")
-    rungs = [
-        run_rung("single-sample", problems, lambda r: factory(r, n_samples=1, batch_size=1), unlimited, args.repeats),
-        run_rung(f"vote-{n}", problems, lambda r: factory(r, n_samples=n, batch_size=args.batch_size), unlimited, args.repeats),
-        run_rung(f"vote-{n}-early-stop", problems, lambda r: factory(r, **early), unlimited, args.repeats),
-        run_rung(f"vote-{n}-kaggle-budget", problems, lambda r: factory(r, n_samples=n, batch_size=args.batch_size),
-                 kaggle, args.repeats, note="fixed N, 5 h per 50 problems enforced by the gateway"),
-        run_rung("early-stop-time-allocation", problems, lambda r: factory(r, budget=kaggle, **early), kaggle,
-                 args.repeats, note="remaining budget / remaining problems per problem"),
-    ]  # fmt: skip
+    def rung(name, gateway_budget=float("inf"), note="", **solver_kwargs):
+        return run_rung(
+            name, problems, lambda r: factory(r, **solver_kwargs), gateway_budget, args.repeats, note
+        )
+
+    voting = dict(n_samples=n, batch_size=args.batch_size)
+    early = voting | dict(min_agree=args.min_agree, margin=args.margin)
+    ladder = {
+        "single": rung("single-sample", n_samples=1, batch_size=1),
+        "vote": rung(f"vote-{n}", **voting),
+        "early": rung(f"vote-{n}-early-stop", **early),
+        "blind": rung(f"vote-{n}-kaggle-budget", kaggle, "fixed N spent blindly under the budget (table only: "
+                      "no claim's baseline)", **voting),
+    }  # fmt: skip
+    fitted, note = fitted_samples(ladder["vote"], KAGGLE_SECONDS_PER_PROBLEM, args.batch_size, n)
+    ladder["fitted"] = rung(
+        f"vote-{fitted}-fits-budget", kaggle, note, n_samples=fitted, batch_size=args.batch_size
+    )
+    ladder["early_budget"] = rung(
+        f"vote-{n}-early-stop-kaggle-budget",
+        kaggle,
+        "early stopping, no time allocation, under the budget",
+        **early,
+    )
+    ladder["allocation"] = rung(
+        "early-stop-time-allocation",
+        kaggle,
+        "remaining budget / remaining problems per problem",
+        budget=kaggle,
+        **early,
+    )
     curve = accuracy_vs_samples(factory, problems, n, args.repeats)
-    return rungs, curve
+    return ladder, curve
+
+
+def fitted_samples(vote: Rung, seconds_per_problem: float, batch_size: int, n_max: int) -> tuple[int, str]:
+    """(K, the rung's note): the largest K, in whole batches and at least one, whose expected time fits the
+    budget, expecting every batch to take the mean seconds per batch measured on ``vote`` (a pilot run
+    on the same problems, as one would time the public reference problems before submitting)."""
+    records = pd.DataFrame(vote.records)
+    per_batch = records["seconds"].sum() / records["n_batches"].sum()
+    batches = max(int(seconds_per_problem // per_batch), 1)
+    k = min(batches * batch_size, n_max)
+    note = (f"fixed N sized to the budget: {seconds_per_problem:.0f} s per problem / {per_batch:.0f} s per batch "
+            f"of {batch_size} (mean of {vote.name}) -> {batches} batch(es)")  # fmt: skip
+    return k, note
 
 
 def accuracy_vs_samples(factory, problems: pd.DataFrame, n: int, repeats: int) -> dict:
@@ -187,13 +249,13 @@ def training_ladder(
     logs, models = {}, {}
     for name, recipe in (("sft-cot", "sft-cot.yaml"), ("sft-tir", "sft-tir.yaml")):
         run = parse_run(sft.make_parser, ["--config", str(RECIPES / recipe), "--output_dir", str(out / name), *common],
-                        sft.cpu_overrides)  # fmt: skip
+                        sft.cpu_overrides, announce=False)  # fmt: skip
         folder = sft.train(run)
         models[name] = Path(run.training.output_dir)
         logs[name] = json.loads((folder / "log.json").read_text())
     grpo_args = ["--config", str(RECIPES / "grpo.yaml"), "--output_dir", str(out / "grpo"), *common[:-1],
                  str(models["sft-cot"])]  # fmt: skip
-    run = parse_run(train_grpo.make_parser, grpo_args, train_grpo.cpu_overrides)
+    run = parse_run(train_grpo.make_parser, grpo_args, train_grpo.cpu_overrides, announce=False)
     folder = train_grpo.train(run)
     models["grpo"] = Path(run.training.output_dir)
     logs["grpo"] = json.loads((folder / "rewards.json").read_text())
@@ -241,17 +303,25 @@ def main(argv: list[str] | None = None) -> None:
         problems = competition.reference
         out = run_dir(args.output_dir, "reproduce")
         out.mkdir(parents=True, exist_ok=True)
+        log_to_file(out / "run.log")
         print(
             f"aimo2-reproduce: {len(problems)} problems from {data_name}, preset {preset}, backend {backend}"
         )
-        rungs, curve = inference_ladder(args, problems, competition.metadata, backend)
+        ladder, curve = inference_ladder(args, problems, competition.metadata, backend)
         trained, logs = (
             training_ladder(args, preset, data_dir, problems, out / "training") if training else ([], {})
         )
-    except DataError as err:
+    except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
-    results = report.write(out, rungs, trained, curve, logs, data=data_name, preset=preset, backend=backend,
-                           settings=asdict(args))  # fmt: skip
-    for claim in results["claims"]:
-        print(f"[{'holds' if claim['holds'] else 'does not hold'}] {claim['text']}")
-    print(f"wrote {out}")
+    evidence = "simulated" if backend == "simulated" else "model"
+    found = claims(ladder, evidence=evidence, margin_points=args.noninferiority_points)
+    rungs = list(ladder.values())
+    report.write(out, rungs, trained, curve, logs, found, data=data_name, preset=preset, backend=backend,
+                 settings=asdict(args))  # fmt: skip
+    print()
+    print(report.markdown(report.rung_table([*rungs, *trained])[report.CONSOLE_COLUMNS]))
+    print()
+    print_claims(found)
+    print()
+    files = "report.md, results.json, submission.csv, records.csv, accuracy_vs_samples.png"
+    print(f"wrote {out}: {files}" + ("" if verbose() else "; the libraries' log in run.log"))

@@ -20,11 +20,13 @@ from typing import Any
 
 import numpy as np
 from datasets import Dataset
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, set_seed
 from trl import ModelConfig, SFTTrainer, TrlParser, get_peft_config, get_quantization_config
 
 from aimo2.answers import extract_answer
 from aimo2.configs import (
+    DASHES,
+    ConfigError,
     ParsedRun,
     SFTConfig,
     SFTScriptArguments,
@@ -37,6 +39,7 @@ from aimo2.configs import (
 from aimo2.data import DataError, load_traces
 from aimo2.paths import resolve_data_dir
 from aimo2.prompts import THINK_END
+from shared.console import log_to_file, quiet_trainer
 from shared.tiny import tiny_causal_lm
 
 __all__ = [
@@ -55,7 +58,7 @@ __all__ = [
 
 
 def make_parser() -> TrlParser:
-    return TrlParser((SFTScriptArguments, SFTConfig, ModelConfig))
+    return TrlParser((SFTScriptArguments, SFTConfig, ModelConfig), description=DASHES)
 
 
 def assistant_text(record: dict) -> str:
@@ -189,6 +192,7 @@ def build_trainer(run: ParsedRun, out: Path) -> tuple[SFTTrainer, list[dict]]:
         raise DataError(f"traces: no trace of {script.traces} survives selection {script.selection!r}")
     training.output_dir = str(out / "model")
     training.model_init_kwargs = model_init_kwargs(model, training)
+    set_seed(training.seed)  # here, so weights the checkpoint lacks start the same whatever ran before
     trainer = SFTTrainer(
         model=model.model_name_or_path,
         args=training,
@@ -200,13 +204,16 @@ def build_trainer(run: ParsedRun, out: Path) -> tuple[SFTTrainer, list[dict]]:
     return trainer, summary
 
 
-def train(run: ParsedRun) -> Path:
-    """Train, save, and write config.json, selection.json and log.json; returns the run folder."""
-    out = shared_run_dir(run.training, run.output_dir, run.recipe or "sft")
+def train(run: ParsedRun, out: Path | None = None) -> Path:
+    """Train, save, and write config.json, selection.json and log.json; returns the run folder
+    (``out``, default ``outputs/aimo2/<recipe>-<timestamp>``). One named bar shows the steps; the per-step
+    metrics go to the log."""
+    out = out or shared_run_dir(run.training, run.output_dir, run.recipe or "sft")
     trainer, summary = build_trainer(run, out)
     if trainer.is_world_process_zero():
         write_config(run, out / "config.json")
         (out / "selection.json").write_text(json.dumps(summary, indent=2) + "\n")
+    quiet_trainer(trainer, run.recipe or "sft")
     trainer.train(resume_from_checkpoint=run.training.resume_from_checkpoint)
     trainer.save_model(run.training.output_dir)
     trainer.save_state()
@@ -219,8 +226,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         run = parse_run(make_parser, argv, cpu_overrides)
         check_device(run.training, run.preset)
-        out = train(run)
-    except DataError as err:
+        out = shared_run_dir(run.training, run.output_dir, run.recipe or "sft")
+        log_to_file(out / "run.log")
+        train(run, out)
+    except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
     print(f"aimo2-sft ({run.preset} preset): wrote {out}")
 

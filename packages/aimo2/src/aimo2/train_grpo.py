@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from datasets import Dataset
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, set_seed
 from trl import GRPOTrainer, ModelConfig, TrlParser, get_peft_config, get_quantization_config
 
 from aimo2.configs import (
+    DASHES,
+    ConfigError,
     GRPOConfig,
     GRPOScriptArguments,
     ParsedRun,
@@ -32,13 +34,14 @@ from aimo2.data import DataError, load_traces
 from aimo2.paths import resolve_data_dir
 from aimo2.prompts import THINK_END
 from aimo2.rewards import get_reward_funcs
+from shared.console import log_to_file, quiet_trainer
 from shared.tiny import tiny_causal_lm
 
 __all__ = ["build_trainer", "cpu_overrides", "dataset_path", "load_prompts", "main", "make_parser", "train"]
 
 
 def make_parser() -> TrlParser:
-    return TrlParser((GRPOScriptArguments, GRPOConfig, ModelConfig))
+    return TrlParser((GRPOScriptArguments, GRPOConfig, ModelConfig), description=DASHES)
 
 
 def dataset_path(script: GRPOScriptArguments) -> Path:
@@ -88,7 +91,9 @@ def build_trainer(run: ParsedRun, out: Path) -> GRPOTrainer:
     script, training, model = run.script, run.training, run.model
     weights = training.reward_weights
     if weights is not None and len(weights) != len(script.reward_funcs):
-        raise DataError(f"reward_weights: {len(weights)} weights for {len(script.reward_funcs)} reward_funcs")
+        raise ConfigError(
+            f"reward_weights: {len(weights)} weights for {len(script.reward_funcs)} reward_funcs"
+        )
     dataset = Dataset.from_list(load_prompts(dataset_path(script)))
     tokenizer = AutoTokenizer.from_pretrained(
         model.model_name_or_path, revision=model.model_revision, trust_remote_code=training.trust_remote_code
@@ -100,6 +105,7 @@ def build_trainer(run: ParsedRun, out: Path) -> GRPOTrainer:
     )
     training.output_dir = str(out / "model")
     training.model_init_kwargs = model_init_kwargs(model, training)
+    set_seed(training.seed)  # here, so weights the checkpoint lacks start the same whatever ran before
     return GRPOTrainer(
         model=model.model_name_or_path,
         reward_funcs=rewards,
@@ -125,12 +131,15 @@ def reward_log(trainer: GRPOTrainer, names: list[str]) -> dict[str, Any]:
     return {"reward_funcs": names, "reward_weights": trainer.reward_weights.tolist(), "steps": steps}
 
 
-def train(run: ParsedRun) -> Path:
-    """Train, save, and write config.json and rewards.json; returns the run folder."""
-    out = shared_run_dir(run.training, run.output_dir, run.recipe or "grpo")
+def train(run: ParsedRun, out: Path | None = None) -> Path:
+    """Train, save, and write config.json and rewards.json; returns the run folder
+    (``out``, default ``outputs/aimo2/<recipe>-<timestamp>``). One named bar shows the steps; the per-step
+    metrics go to the log."""
+    out = out or shared_run_dir(run.training, run.output_dir, run.recipe or "grpo")
     trainer = build_trainer(run, out)
     if trainer.is_world_process_zero():
         write_config(run, out / "config.json")
+    quiet_trainer(trainer, run.recipe or "grpo")
     trainer.train(resume_from_checkpoint=run.training.resume_from_checkpoint)
     trainer.save_model(run.training.output_dir)
     trainer.save_state()
@@ -144,8 +153,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         run = parse_run(make_parser, argv, cpu_overrides)
         check_device(run.training, run.preset)
-        out = train(run)
-    except DataError as err:
+        out = shared_run_dir(run.training, run.output_dir, run.recipe or "grpo")
+        log_to_file(out / "run.log")
+        train(run, out)
+    except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
     print(f"train-grpo ({run.preset} preset): wrote {out}")
 
