@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from pii import experiment
-from pii.data import DataError, PiiData, label_frame, load_competition
+from pii.data import DataError, Document, PiiData, label_frame, load_competition
 from pii.decode import decode_documents
 from pii.experiment import ExperimentConfig, folded, run_experiment
 from pii.labels import ENTITY_TYPES, LABEL2ID, LABELS
@@ -67,6 +67,13 @@ def test_folds_hold_every_document_once_and_spread_each_entity_type():
         folded(docs[:3], 4, seed=1)
 
 
+def test_folds_stratify_on_a_single_entity_type():
+    docs = [Document(i, "a b", ["a", "b"], [True, False], ["B-NAME_STUDENT" if i % 2 else "O", "O"])
+            for i in range(8)]  # fmt: skip
+    fold = folded(docs, 2, seed=0)
+    assert sorted(fold[1::2]) == [0, 0, 1, 1] and sorted(fold[::2]) == [0, 0, 1, 1]
+
+
 def test_extra_data_only_trains_and_oof_scores_come_from_the_validation_folds(
     small_dir, tmp_path, monkeypatch
 ):
@@ -76,7 +83,7 @@ def test_extra_data_only_trains_and_oof_scores_come_from_the_validation_folds(
     truth = {doc.document: doc for doc in data.test_labels}
     fitted, predicted = [], []
 
-    def fake_fit(config, docs):
+    def fake_fit(config, docs, desc):
         fitted.append([id(doc) for doc in docs])
         return "model", "tokenizer"
 

@@ -1,7 +1,9 @@
 """The sample is deterministic, its labels match the Faker values, and it has the imbalance and the hard
-cases (non-student names, public URLs, non-personal numbers) the winners discuss."""
+cases (non-student names, public URLs, non-personal numbers, names not in title case) the winners
+discuss; the generated external set is another family of essays."""
 
 import hashlib
+import re
 from collections import Counter
 
 import numpy as np
@@ -9,8 +11,10 @@ import pytest
 import spacy
 
 from pii.data import load_competition
-from pii.labels import ENTITY_TYPES, bio_to_spans
+from pii.labels import ENTITY_TYPES, LABEL2ID, bio_to_spans
+from pii.postprocess import apply_rules
 from pii.synth import generate, main, make_sample
+from pii.synth_external import generate_external
 
 
 def digest(directory):
@@ -122,3 +126,44 @@ def test_sample_layout_and_cli(sample_dir, tmp_path, capsys):
     assert "wrote the PII sample" in capsys.readouterr().out
     cli = load_competition(tmp_path / "cli")
     assert len(cli.train) == 8 and len(cli.test) == 2
+
+
+def test_some_student_names_are_lower_case_or_capitals_so_the_name_rule_costs_true_names(essays):
+    people = [e.value for essay in essays for e in essay.entities if e.label == "NAME_STUDENT"]
+    lower = sum(name == name.lower() for name in people)
+    upper = sum(name == name.upper() for name in people)
+    assert lower > 0 and upper > 0 and 0.05 < (lower + upper) / len(people) < 0.25
+    others = [e.value for essay in essays for e in essay.entities if e.kind in ("cited_author", "instructor")]
+    assert all(name != name.lower() and name != name.upper() for name in others)  # as printed: title case
+    docs = [essay.document for essay in essays]
+    truth = [np.array([LABEL2ID[label] for label in d.labels]) for d in docs]
+    _, table = apply_rules(docs, truth, ["name_format"])
+    row = table.iloc[0]
+    assert row["removed_fp"] == 0 and row["removed_tp"] == row["removed"] > 0
+
+
+def test_the_external_family_differs_from_the_sample_and_is_deterministic(essays):
+    external = generate_external(200, seed=1)
+    texts = [e.document.full_text for e in generate_external(5, seed=1)]
+    assert texts == [e.document.full_text for e in generate_external(5, seed=1)]
+    assert texts != [e.document.full_text for e in generate_external(5, seed=2)]
+    assert all(any(label != "O" for label in e.document.labels) for e in external)
+    lengths = [len(e.document.tokens) for e in external]
+    assert np.mean(lengths) < 0.5 * np.mean([len(e.document.tokens) for e in essays])
+    values = {kind: [e.value for essay in external for e in essay.entities if e.label == kind]
+              for kind in ("NAME_STUDENT", "EMAIL", "URL_PERSONAL", "ID_NUM")}  # fmt: skip
+    assert all(name not in (name.lower(), name.upper()) for name in values["NAME_STUDENT"])
+    assert values["EMAIL"] and all(".edu" in email for email in values["EMAIL"])
+    assert all(
+        url.split("/")[2] in ("medium.com", "www.behance.net", "x.com") for url in values["URL_PERSONAL"]
+    )
+    assert all(re.fullmatch(r"STU-20\d\d-\d{5}|A00\d{6}", v) for v in values["ID_NUM"])
+    sample_text = " ".join(e.document.full_text for e in essays)
+    assert "In today's fast-paced world" not in sample_text
+    for essay in external:  # one BIO span per PII value, on exactly its tokens, as in the sample
+        pii = sorted((e for e in essay.entities if e.label != "O"), key=lambda e: e.token_start)
+        spans = bio_to_spans(essay.document.labels)
+        assert [(s.entity, s.start, s.end) for s in spans] == [
+            (e.label, e.token_start, e.token_end) for e in pii
+        ]
+        assert all(essay.document.full_text[e.start : e.end] == e.value for e in pii)

@@ -32,13 +32,12 @@ from typing import NamedTuple
 import numpy as np
 import spacy
 import torch
-from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, HfArgumentParser
 
 from pii.data import DataError, Document, load_documents
 from pii.experiment import ConfigError
 from pii.labels import ENTITY_TYPES, SINGLE_TOKEN_TYPES, bio_to_spans, spans_to_bio
-from pii.paths import run_dir
+from pii.paths import open_run
 from pii.synth import (
     ENTITY_SLOTS,
     LOCALES,
@@ -50,7 +49,8 @@ from pii.synth import (
     faker_for,
     write_documents,
 )
-from shared.recipes import parse_config
+from shared.console import progress
+from shared.recipes import FieldError, parse_config
 from shared.tiny import tiny_causal_lm
 
 
@@ -182,7 +182,7 @@ def generate_transformers(
     texts = chat_texts(tokenizer, prompts)
     torch.manual_seed(seed)
     outputs = []
-    for start in tqdm(range(0, len(texts), batch_size), desc="generating essays"):
+    for start in progress(range(0, len(texts), batch_size), desc="generating essays", unit="batch"):
         batch = tokenizer(
             texts[start : start + batch_size], return_tensors="pt", padding=True, add_special_tokens=False
         ).to(device)
@@ -447,6 +447,9 @@ class AugmentConfig:
     gpu_memory_utilization: float = 0.9
     max_model_len: int = field(default=4_096, metadata={"help": "vLLM: prompt + essay tokens"})
     output_dir: str | None = field(default=None, metadata={"help": "default outputs/pii/augment-<timestamp>"})
+    verbose: bool = field(
+        default=False, metadata={"help": "show the libraries' own output instead of <run>/run.log"}
+    )
 
     def __post_init__(self):
         checks = (
@@ -469,7 +472,7 @@ class AugmentConfig:
         )
         for name, bad, why in checks:
             if bad:
-                raise ConfigError(name, f"{name}: {getattr(self, name)!r} {why}")
+                raise FieldError(name, f"{name}: {getattr(self, name)!r} {why}")
 
 
 def make_parser() -> HfArgumentParser:
@@ -532,15 +535,12 @@ def run(config: AugmentConfig) -> tuple[Path, dict]:
     config, changes = resolve_preset(config)
     if config.preset == "cpu":
         why = "no CUDA device" if requested == "auto" else "asked for"
-        bar = "=" * 100
         print(
-            f"{bar}\nPRESET CPU ({why}): the real generator is REPLACED. A tiny random model writes noise, so"
+            f"PRESET CPU ({why}): the real generator is replaced. A tiny random model writes noise, so expect"
         )
-        print("expect (nearly) every generation to be dropped; this run checks the pipeline, not the essays.")
+        print("(nearly) every generation to be dropped; this run checks the pipeline, not the essays.")
         print("\n".join(f"  {change}" for change in changes) or "  (nothing to replace)")
-        print(bar)
-    out = run_dir(config.output_dir, "augment")
-    out.mkdir(parents=True, exist_ok=True)
+    out = open_run(config.output_dir, "augment", config.verbose)
     (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
     prompts = build_prompts(
         config.n_essays,
@@ -563,9 +563,9 @@ def run(config: AugmentConfig) -> tuple[Path, dict]:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        (config,) = parse_config(make_parser(), argv, error=DataError)
+        (config,) = parse_config(make_parser(), argv, error=ConfigError)
         out, stats = run(config)
-    except DataError as err:
+    except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
     dropped = ", ".join(f"{reason} {n}" for reason, n in stats["dropped"].items() if n) or "none"
     print(

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 from transformers.trainer_utils import SchedulerType
 
 from pii.data import DataError, Document, PiiData, label_frame
@@ -34,8 +33,9 @@ LABEL_MODES = ("all", "first")
 SCHEDULERS = frozenset(s.value for s in SchedulerType)
 
 
-class ConfigError(DataError, FieldError):
-    """A recipe value out of range; ``field`` names the offending field."""
+class ConfigError(ValueError):
+    """A bad setting, from a recipe or the command line (``shared.recipes.parse_config`` raises it for a
+    :class:`FieldError` of a config's ``__post_init__``): the user's configuration, not the data."""
 
 
 @dataclass
@@ -113,7 +113,7 @@ class ExperimentConfig:
         )
         for name, bad, why in checks:
             if bad:
-                raise ConfigError(name, f"{name}: {getattr(self, name)!r} {why}")
+                raise FieldError(name, f"{name}: {getattr(self, name)!r} {why}")
 
 
 @dataclass
@@ -148,6 +148,8 @@ def folded(docs: list[Document], n_folds: int, seed: int) -> np.ndarray:
         columns=list(ENTITY_TYPES),
     )
     columns = [entity for entity in ENTITY_TYPES if present[entity].sum() >= n_folds]
+    if len(columns) == 1:  # the multilabel splitter needs two labels; one is a plain stratification
+        return make_folds(present, n_folds, "stratified", target=columns[0], seed=seed)["fold"].to_numpy()
     if columns:
         return make_folds(present, n_folds, "multilabel", labels=columns, seed=seed)["fold"].to_numpy()
     return make_folds(present, n_folds, "kfold", seed=seed)["fold"].to_numpy()
@@ -182,9 +184,10 @@ def run_experiment(config: ExperimentConfig, data: PiiData, out_dir: Path) -> Ex
     )
     oof: list[np.ndarray | None] = [None] * len(train)
     test_sum = None
-    for k in tqdm(range(config.n_folds), desc=config.name, leave=False, disable=not is_main_process()):
+    for k in range(config.n_folds):
         valid = np.flatnonzero(fold == k)
-        model, tokenizer = fit(run_config, [train[i] for i in np.flatnonzero(fold != k)] + extra)
+        desc = f"{config.name} fold {k + 1}/{config.n_folds}"
+        model, tokenizer = fit(run_config, [train[i] for i in np.flatnonzero(fold != k)] + extra, desc)
         for i, probs in zip(
             valid, predict(model, tokenizer, [train[i] for i in valid], run_config), strict=True
         ):

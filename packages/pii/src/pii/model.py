@@ -35,11 +35,13 @@ from transformers import (
     PreTrainedTokenizerBase,
     Trainer,
     TrainingArguments,
+    set_seed,
 )
 
 from pii.data import Document
 from pii.labels import IGNORE_ID, LABELS, O_ID, PLAIN_LABELS, to_plain
 from pii.windows import Windows, aggregate, build_windows
+from shared.console import quiet_trainer
 from shared.tiny import resolve_backbone
 
 
@@ -110,9 +112,10 @@ def drop_negative_windows(windows: Windows, ratio: float, seed: int) -> Windows:
 
 def load_model(backbone: str, prefix_free: bool, seed: int, num_layers: int = 0) -> PreTrainedModel:
     """``AutoModelForTokenClassification.from_pretrained`` with the chapter's label set (and only the first
-    ``num_layers`` layers when > 0); the new head's initial weights depend only on ``seed``."""
+    ``num_layers`` layers when > 0). Seeded right here, so the new head's initial weights depend only on
+    ``seed``, not on what ran before (e.g. whether a tiny checkpoint had to be built first)."""
     names = label_names(prefix_free)
-    torch.manual_seed(seed)
+    set_seed(seed)
     depth = {"num_hidden_layers": num_layers} if num_layers > 0 else {}
     return AutoModelForTokenClassification.from_pretrained(
         backbone,
@@ -123,8 +126,11 @@ def load_model(backbone: str, prefix_free: bool, seed: int, num_layers: int = 0)
     )
 
 
-def fit(config, train_docs: list[Document]) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Fine-tune ``config.backbone`` on the windows of ``train_docs`` (labelled documents).
+def fit(
+    config, train_docs: list[Document], desc: str = "training"
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Fine-tune ``config.backbone`` on the windows of ``train_docs`` (labelled documents), with one
+    progress bar named ``desc``.
 
     ``config`` is an ``ExperimentConfig``. Runs on CPU when no CUDA device is visible (bf16 only with
     CUDA); launched with ``accelerate launch`` every process trains (DDP) and returns the same weights.
@@ -146,10 +152,11 @@ def fit(config, train_docs: list[Document]) -> tuple[PreTrainedModel, PreTrained
             logging_strategy="steps", logging_steps=50, use_cpu=not cuda, bf16=config.bf16 and cuda,
             dataloader_num_workers=0,
         )  # fmt: skip
-        OWeightedTrainer(
+        trainer = OWeightedTrainer(
             model=model, args=args, train_dataset=windows, o_weight=config.o_weight,
             data_collator=DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE_ID),
-        ).train()  # fmt: skip
+        )  # fmt: skip
+        quiet_trainer(trainer, desc).train()
     return model, tokenizer
 
 

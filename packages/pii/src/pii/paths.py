@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pii.synth import make_sample
 from shared import runs
+from shared.console import log_to_file
 
 KAGGLE_DIR = runs.kaggle_dir("pii")
 SAMPLE_DIR = KAGGLE_DIR / "sample"
@@ -19,3 +21,14 @@ def resolve_data_dir(data_dir: str | None) -> tuple[Path, str]:
 
 def run_dir(output_dir: str | None, prefix: str) -> Path:
     return runs.run_dir(output_dir, "pii", prefix)
+
+
+def open_run(output_dir: str | None, prefix: str, verbose: bool = False) -> Path:
+    """The run folder, made, with the libraries' chatter (weight loading, Trainer logs, warnings) sent to
+    its ``run.log``; ``verbose`` leaves it on the terminal."""
+    if verbose:
+        os.environ["KLS_VERBOSE"] = "1"  # what shared.console reads
+    out = run_dir(output_dir, prefix)
+    out.mkdir(parents=True, exist_ok=True)
+    log_to_file(out / "run.log")
+    return out

@@ -204,7 +204,8 @@ def apply_rules(
 
     Returns the new predictions and one row per rule: ``rule, removed, added, relabelled`` (tokens it
     turned non-'O' -> 'O', 'O' -> non-'O', and non-'O' -> another label), plus, when every document has
-    labels, ``removed_fp`` (removed tokens whose prediction was wrong), ``added_tp`` (added tokens now
+    labels, ``removed_fp`` (removed tokens whose prediction was wrong), ``removed_tp`` (removed tokens
+    whose prediction was right: what the rule cost), ``added_tp`` (added tokens now
     right), ``relabelled_tp`` (relabelled tokens now right) and ``score`` (F-beta after the rule).
     """
     check_predictions(docs, preds)
@@ -230,6 +231,7 @@ def apply_rules(
         row["relabelled"] = int(relabelled.sum())
         if labelled:
             row["removed_fp"] = int((removed & (truth != old)).sum())
+            row["removed_tp"] = int((removed & (truth == old)).sum())
             row["added_tp"] = int((added & (truth == new)).sum())
             row["relabelled_tp"] = int((relabelled & (truth == new)).sum())
             row["score"] = pii_fbeta(truth_frame, submission_rows(docs, updated), beta=beta)

@@ -4,19 +4,21 @@
 2. ``o-threshold``: the same probabilities, non-O wherever P(O) < threshold (the baseline notebook's rule;
    threshold tuned on the other folds' OOF predictions, so each fold's score is honest);
 3. ``external-data``: a second model trained with an external data set mixed into every training fold
-   (the top teams' practice). On the sample the external set is more Faker-template essays from another
-   seed, standing in for the LLM-written sets: the LLM pipeline itself (``pii-augment``) runs on the tiny
-   CPU model only for its mechanics, whose text is noise;
+   (the top teams' practice). Without ``--external-data`` the cpu preset generates one that differs from
+   the competition's essays as the LLM-written sets did (``pii.synth_external``: another essay family,
+   PII style and density); the LLM pipeline itself (``pii-augment``) runs on the tiny CPU model only for
+   its mechanics, whose text is noise. The full preset needs ``--external-data`` (or an explicit
+   ``--n-external``): it never stands generated essays in for the winners' sets unasked;
 4. ``post-processing``: the rules of ``pii.postprocess`` on the external-data model's decoded labels;
 5. ``ensemble``: token probabilities of both models averaged, thresholded, post-processed.
 
-Every score is micro F5 over (document, token, label) on out-of-fold predictions, and on the held-out
-test labels when the data has them (the sample does).
+Every score is micro F5 over (document, token, label) on the pooled out-of-fold predictions of all
+folds (per-fold scores beside it), and on the held-out test labels when the data has them (the sample
+does). Each claim compares two rungs by a paired bootstrap over the training documents (``pii.report``).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -28,14 +30,17 @@ import torch
 from transformers import HfArgumentParser
 
 from pii import report
-from pii.data import DataError, Document, PiiData, label_frame, load_competition
+from pii.data import DataError, Document, PiiData, load_competition
 from pii.decode import Thresholds, argmax_decode, average_probs, tune_thresholds
-from pii.experiment import ExperimentConfig, labelled_test, run_experiment
-from pii.paths import resolve_data_dir, run_dir
+from pii.experiment import ConfigError, ExperimentConfig, labelled_test, run_experiment
+from pii.paths import open_run, resolve_data_dir
 from pii.postprocess import apply_rules
-from pii.submission import submission_rows, write_submission
-from pii.synth import generate, write_documents
-from shared.metrics import pii_fbeta
+from pii.scores import document_counts, fold_f5, micro_f5
+from pii.submission import write_submission
+from pii.synth import write_documents
+from pii.synth_external import DESCRIPTION, generate_external
+from shared.recipes import FieldError, parse_config
+from shared.report import print_claims, write_results
 
 # CPU preset: the real all-MiniLM-L6-v2 (shipped on PyPI; tiny random encoders only learn the class prior
 # in this budget) cut to its first 2 layers, 128-sub-word windows, 20 % of the all-'O' windows, 2 folds,
@@ -46,12 +51,15 @@ CPU = dict(backbone="minilm", num_layers=2, max_length=128, stride=16, negative_
 # with the public notebooks' 30 % of the essays without PII.
 FULL = dict(backbone="microsoft/deberta-v3-large", max_length=1024, stride=128, negative_ratio=0.3,
             epochs=3.0, learning_rate=2e-5, batch_size=2, gradient_accumulation_steps=4, n_folds=4)  # fmt: skip
-# (training essays used, 0 = all; generated external essays) per preset
-SIZES = {"cpu": (400, 200), "full": (0, 2000)}
+# (training essays used, 0 = all; generated external essays, None = the user must name the external data)
+SIZES = {"cpu": (400, 200), "full": (0, None)}
+PRESETS = ("auto", "cpu", "full")
 
 
 @dataclass
 class ReproduceArguments:
+    """``pii-reproduce``'s flags; each is spelled with dashes (``--data-dir``) or underscores (``--data_dir``)."""
+
     data_dir: str | None = field(
         default=None, metadata={"help": "default competitions/pii/data, else the sample"}
     )
@@ -61,10 +69,14 @@ class ReproduceArguments:
     preset: str = field(default="auto", metadata={"help": "auto | cpu | full (auto: full with CUDA)"})
     external_data: list[str] = field(
         default_factory=list,
-        metadata={"help": "external data sets (train.json layout); default: generated Faker essays, seed 1"},
+        metadata={
+            "help": "external data sets (train.json layout) for model B; required by the "
+            "full preset; default on cpu: generated essays of another family (pii.synth_external)"
+        },
     )
     n_external: int | None = field(
-        default=None, metadata={"help": "essays in the generated external set (preset: cpu 200, full 2000)"}
+        default=None,
+        metadata={"help": "generated external essays instead of --external-data (cpu: 200)"},
     )
     train_docs: int | None = field(
         default=None,
@@ -77,17 +89,44 @@ class ReproduceArguments:
         metadata={"help": "replace the preset's backbone (e.g. tiny:bert for a mechanics-only run)"},
     )
     seed: int = 42
+    verbose: bool = field(
+        default=False, metadata={"help": "show the libraries' own output instead of <run>/run.log"}
+    )
+
+    def __post_init__(self):
+        if self.preset not in PRESETS:
+            raise FieldError("preset", f"--preset: {self.preset!r} is not one of {' | '.join(PRESETS)}")
+        if self.n_external is not None and self.n_external < 1:
+            raise FieldError("n_external", f"--n-external: {self.n_external} must be >= 1")
 
 
 def make_parser() -> HfArgumentParser:
-    return HfArgumentParser(ReproduceArguments)
+    return HfArgumentParser(
+        ReproduceArguments,
+        description="The chapter's ladder in one command. Flags take dashes or underscores (--data-dir, "
+        "--data_dir).",
+    )
+
+
+def resolve_preset(args: ReproduceArguments) -> str:
+    """The preset to run (``auto``: full with CUDA); the full preset needs the external data named."""
+    preset = args.preset if args.preset != "auto" else ("full" if torch.cuda.is_available() else "cpu")
+    if preset == "full" and not args.external_data and args.n_external is None:
+        raise ConfigError(
+            "--external-data: the full preset needs the external data sets the winners trained on (e.g. "
+            "nbroad's Mixtral essays, or pii-augment's output, in the train.json layout); or pass "
+            "--n-external N to use N generated essays of pii.synth_external instead"
+        )
+    return preset
 
 
 @dataclass
 class Rung:
-    """One row of the ladder: OOF predictions (BIO ids per training document) and test predictions."""
+    """One row of the ladder: OOF predictions (BIO ids per training document), their per-document counts,
+    and test predictions."""
 
     name: str
+    counts: np.ndarray  # (n_train_documents, 3): OOF TP, FP, FN of each training document
     folds: list[float]
     oof_pred: list[np.ndarray]
     test_pred: list[np.ndarray]
@@ -97,18 +136,15 @@ class Rung:
 
     @property
     def cv(self) -> float:
-        return float(np.mean(self.folds))
+        """Micro F5 of the pooled out-of-fold predictions (not the mean of the folds' F5)."""
+        return micro_f5(self.counts)
 
 
-def f5(docs: list[Document], preds: list[np.ndarray]) -> float:
-    return pii_fbeta(
-        label_frame(docs), submission_rows(docs, preds)[["document", "token", "label"]], beta=5.0
-    )
-
-
-def fold_scores(docs: list[Document], preds: list[np.ndarray], fold: np.ndarray) -> list[float]:
-    return [f5([docs[i] for i in rows], [preds[i] for i in rows]) for rows in (np.flatnonzero(fold == k)
-            for k in range(fold.max() + 1))]  # fmt: skip
+def scored(name: str, data: PiiData, fold: np.ndarray, oof, test, seconds: float, note: str = "") -> Rung:
+    """A rung of these OOF and test predictions, scored once into per-document counts."""
+    counts = document_counts(data.train, oof)
+    tested = micro_f5(document_counts(labelled_test(data), test)) if data.test_labels is not None else None
+    return Rung(name, counts, fold_f5(counts, fold), oof, test, seconds, tested, note)
 
 
 def cross_fitted(docs: list[Document], probs: list[np.ndarray], fold: np.ndarray, per_label: bool):
@@ -124,18 +160,13 @@ def cross_fitted(docs: list[Document], probs: list[np.ndarray], fold: np.ndarray
     return preds, tune_thresholds(probs, docs, per_label=per_label)
 
 
-def test_score(data, preds) -> float | None:
-    return f5(labelled_test(data), preds) if data.test_labels is not None else None
-
-
-def threshold_rung(name, oof_probs, test_probs, fold, data, note="") -> tuple[Rung, Thresholds]:
-    """Probabilities decoded with cross-fitted thresholds (OOF) and with all-fold thresholds (test)."""
+def threshold_rung(name, oof_probs, test_probs, fold, data, note="", seconds=0.0) -> tuple[Rung, Thresholds]:
+    """Probabilities decoded with cross-fitted thresholds (OOF) and with all-fold thresholds (test); the
+    rung's time is the tuning's plus ``seconds`` (its model's training)."""
     start = time.perf_counter()
     oof, tuned = cross_fitted(data.train, oof_probs, fold, per_label=True)
     test = tuned.decode_documents(test_probs, data.test)
-    rung = Rung(name, fold_scores(data.train, oof, fold), oof, test, time.perf_counter() - start,
-                test_score(data, test), note)  # fmt: skip
-    return rung, tuned
+    return scored(name, data, fold, oof, test, seconds + time.perf_counter() - start, note), tuned
 
 
 def with_rules(
@@ -146,9 +177,7 @@ def with_rules(
     start = time.perf_counter()
     oof, counts = apply_rules(data.train, rung.oof_pred)
     test, _ = apply_rules(data.test, rung.test_pred)
-    seconds += time.perf_counter() - start
-    fixed = Rung(name, fold_scores(data.train, oof, fold), oof, test, seconds, test_score(data, test), note)
-    return fixed, counts
+    return scored(name, data, fold, oof, test, seconds + time.perf_counter() - start, note), counts
 
 
 def settings_for(args: ReproduceArguments, preset: str) -> dict:
@@ -169,68 +198,72 @@ def subset(data: PiiData, n: int, seed: int) -> PiiData:
 
 
 def write_external(path: Path, n: int, data: PiiData) -> Path:
-    """``n`` more synthetic essays (another seed), ids above every train/test id so they never clash."""
+    """``n`` generated external essays (``pii.synth_external``), ids above every train/test id so they
+    never clash."""
     first = 1 + max(doc.document for doc in [*data.train, *data.test])
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_documents([essay.document for essay in generate(n, seed=1, first_id=first)], path, labelled=True)
+    write_documents([essay.document for essay in generate_external(n, first_id=first)], path, labelled=True)
     return path
 
 
-def external_set(args: ReproduceArguments, data: PiiData, data_dir: Path, out: Path, n: int) -> dict:
-    """The external data sets by name: the given files, else ``n`` generated essays in ``out``."""
-    paths = args.external_data or [str(write_external(out / "external.json", n, data))]
-    return load_competition(data_dir, extra=[str(Path(p).resolve()) for p in paths]).extra
+def external_set(args: ReproduceArguments, preset: str, data: PiiData, data_dir: Path, out: Path):
+    """(the external data sets by name, what they are for results.json): the given files, else generated
+    essays written to ``out/external.json``."""
+    if args.external_data:
+        paths = [str(Path(p).resolve()) for p in args.external_data]
+        about = {"source": "files", "description": "the data sets given with --external-data"}
+    else:
+        n = SIZES[preset][1] if args.n_external is None else args.n_external
+        paths = [str(write_external(out / "external.json", n, data).resolve())]
+        about = {"source": "generated", "description": DESCRIPTION}
+    extra = load_competition(data_dir, extra=paths).extra  # absolute: not read relative to data_dir
+    return extra, {**about, "files": paths, "essays": sum(map(len, extra.values()))}
 
 
 def ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path):
     """Run the five rungs; returns (rungs, artefacts for the report)."""
-    n_train, n_external = SIZES[preset]
-    n_train = n_train if args.train_docs is None else args.train_docs
+    n_train = SIZES[preset][0] if args.train_docs is None else args.train_docs
     whole = load_competition(data_dir)
     data = subset(whole, n_train, args.seed)
-    n_external = n_external if args.n_external is None else args.n_external
-    extra = external_set(args, whole, data_dir, out, n_external)
+    extra, external = external_set(args, preset, whole, data_dir, out)
     base = ExperimentConfig(name="model-a", seed=args.seed, decoding="argmax", **settings_for(args, preset))
     a = run_experiment(base, data, out / "model-a")
-    argmax = Rung("argmax", a.folds, [argmax_decode(p) for p in a.oof], [argmax_decode(p) for p in a.test],
-                  a.seconds, a.test_score, "model A")  # fmt: skip
+    fold = a.fold
+    argmax = scored("argmax", data, fold, [argmax_decode(p) for p in a.oof], [argmax_decode(p) for p in a.test],
+                    a.seconds, "model A")  # fmt: skip
     threshold, _ = threshold_rung(
-        "o-threshold", a.oof, a.test, a.fold, data, "model A, thresholds cross-fitted"
+        "o-threshold", a.oof, a.test, fold, data, "model A, thresholds cross-fitted"
     )
     b = run_experiment(replace(base, name="model-b"), replace(data, extra=extra), out / "model-b")
-    n_ext = sum(map(len, extra.values()))
-    extdata, _ = threshold_rung(
-        "external-data", b.oof, b.test, a.fold, data, f"model B: + {n_ext} external essays"
-    )
-    extdata.seconds = b.seconds
-    rules, counts = with_rules("post-processing", extdata, data, a.fold, "model B + rules")
+    extdata, _ = threshold_rung("external-data", b.oof, b.test, fold, data,
+                                f"model B: + {external['essays']} external essays", b.seconds)  # fmt: skip
+    rules, counts = with_rules("post-processing", extdata, data, fold, "model B + rules")
     probs, test_probs = average_probs([a.oof, b.oof]), average_probs([a.test, b.test])
-    mean, tuned = threshold_rung("ensemble", probs, test_probs, a.fold, data)
+    mean, tuned = threshold_rung("ensemble", probs, test_probs, fold, data)
     ensemble, _ = with_rules(
-        "ensemble", mean, data, a.fold, "mean of A and B probabilities, thresholds, rules", mean.seconds
+        "ensemble", mean, data, fold, "mean of A and B probabilities, thresholds, rules", mean.seconds
     )
     rungs = [argmax, threshold, extdata, rules, ensemble]
-    return rungs, {"data": data, "counts": counts, "thresholds": tuned, "model": base}
+    return rungs, {"data": data, "counts": counts, "thresholds": tuned, "model": base, "external": external}
 
 
 def main(argv: list[str] | None = None) -> None:
-    (args,) = make_parser().parse_args_into_dataclasses(args=argv)
-    preset = args.preset if args.preset != "auto" else ("full" if torch.cuda.is_available() else "cpu")
     try:
-        if preset not in ("cpu", "full"):
-            raise DataError(f"--preset: {args.preset!r} is not one of auto | cpu | full")
+        (args,) = parse_config(make_parser(), argv, error=ConfigError)
+        preset = resolve_preset(args)
         data_dir, data_name = resolve_data_dir(args.data_dir)
-        out = run_dir(args.output_dir, "reproduce")
-        out.mkdir(parents=True, exist_ok=True)
-        print(f"pii-reproduce: {data_name} data, {preset} preset")
+        out = open_run(args.output_dir, "reproduce", args.verbose)
+        print(f"pii-reproduce: {data_name} data, {preset} preset; library logs in {out / 'run.log'}")
         rungs, artefacts = ladder(args, preset, data_dir, out)
-    except DataError as err:
+    except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
     data = artefacts["data"]
     best = max(rungs, key=lambda r: r.cv)
     write_submission(out / "submission.csv", data.test, best.test_pred)
-    results = report.write(out, rungs, artefacts, data=data_name, preset=preset, settings=asdict(args))
-    for claim in results["claims"]:
-        print(f"[{'holds' if claim['holds'] else 'does not hold'}] {claim['text']}")
-    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out}")
+    evidence = "mechanics" if artefacts["model"].backbone.startswith("tiny:") else "model"
+    found = report.claims(rungs, [d.document for d in data.train], evidence=evidence, seed=args.seed)
+    results = report.write(out, rungs, artefacts, found, data=data_name, preset=preset, settings=asdict(args))
+    write_results(out / "results.json", results)
+    print(report.markdown(report.ladder_table(rungs)))
+    print_claims(found)
+    print(f"wrote {out}: report.md, results.json, submission.csv (from {best.name}), run.log")

@@ -12,6 +12,8 @@ The signal a token classifier can learn, and where it errs as the winners descri
 - student names sit in headers, signatures, "my teammate X" and "my name is X"; the same Faker names
   also appear as cited authors ("According to X (2019)"), instructors ("Professor X") and famous people,
   all labelled 'O'. A model leans on the title-case shape and confuses them; context and rules help.
+  As in the real essays, some students write names in lower case or all capitals (:data:`NAME_CASES`,
+  about 12 % of the people named), so a "title case only" rule also removes true names.
 - personal URLs (portfolio, youtube, github, linkedin) are URL_PERSONAL; public pages (wikipedia, news)
   are 'O'. Emails, phone numbers and addresses follow regular shapes that a regex can back up.
 - ID numbers sit next to "student ID"; ISBNs, years, percentages, page and amount numbers are 'O'.
@@ -166,6 +168,8 @@ PII = {
 # Probability that an essay carries each kind of PII sentence (the competition's imbalance, made denser).
 PII_RATE = {"NAME_STUDENT": 0.1, "URL_PERSONAL": 0.05, "ID_NUM": 0.04, "EMAIL": 0.035, "USERNAME": 0.02,
             "PHONE_NUM": 0.015, "STREET_ADDRESS": 0.015}  # fmt: skip
+# How a student or teammate's name is written (per person): the essays are students' own typing.
+NAME_CASES = {"title": 0.88, "lower": 0.08, "upper": 0.04}
 HEADER_NAME_RATE = 0.2  # essays whose author line names the student
 SIGNATURE_RATE = 0.06
 NEGATIVE_RATE = 0.45  # essays with at least one hard negative
@@ -216,6 +220,14 @@ class _Person:
         if self.rng.random() < 0.1:
             return f"{self.first} {self.fake.first_name()} {self.last}"
         return f"{self.first} {self.last}"
+
+    @cached_property
+    def case(self) -> str:
+        """How this person's name is written when a student names them (a key of NAME_CASES)."""
+        return str(self.rng.choice(list(NAME_CASES), p=list(NAME_CASES.values())))
+
+    def written(self, name: str) -> str:
+        return {"title": name, "lower": name.lower(), "upper": name.upper()}[self.case]
 
     @cached_property
     def username(self) -> str:
@@ -311,12 +323,16 @@ def _capitalised(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
+def _student_name(person: _Person, part: str) -> tuple[str, str]:
+    return person.written(getattr(person, part)), "NAME_STUDENT"
+
+
 # slot name -> (value, label) for the spans recorded as entities (PII, or 'O' for the hard negatives).
 ENTITY_SLOTS = {
-    "student": lambda w: (w.student.full, "NAME_STUDENT"),
-    "student_first": lambda w: (w.student.first, "NAME_STUDENT"),
-    "teammate": lambda w: (w.person().full, "NAME_STUDENT"),
-    "teammate_first": lambda w: (w.person().first, "NAME_STUDENT"),
+    "student": lambda w: _student_name(w.student, "full"),
+    "student_first": lambda w: _student_name(w.student, "first"),
+    "teammate": lambda w: _student_name(w.person(), "full"),
+    "teammate_first": lambda w: _student_name(w.person(), "first"),
     "email": lambda w: (w.student.email, "EMAIL"),
     "phone": lambda w: (w.student.phone, "PHONE_NUM"),
     "address": lambda w: (w.student.address, "STREET_ADDRESS"),
@@ -448,8 +464,16 @@ def _english():
 
 def generate(n: int, *, seed: int = 0, first_id: int = 7) -> list[Essay]:
     """``n`` labelled essays, deterministic for a seed, with increasing document ids from ``first_id``."""
+    return build_essays(n, seed, first_id, EssayWriter, _write_essay, LOCALES)
+
+
+def build_essays(
+    n: int, seed: int, first_id: int, writer_class: type[EssayWriter], write, locales: list[str]
+) -> list[Essay]:
+    """``n`` essays, each ``write(writer_class(rng, fakers, english))``, tokenised and labelled; an essay
+    family (this module's, or another such as ``pii.synth_external``) is a writer class and a ``write``."""
     rng = np.random.default_rng(seed)
-    fakers = [faker_for(locale, k) for k, locale in enumerate(LOCALES)]
+    fakers = [faker_for(locale, k) for k, locale in enumerate(locales)]
     for k, fake in enumerate(fakers):
         fake.seed_instance(seed * 1_000 + k)  # re-seeded on every call: cached instances stay deterministic
     english = fakers[0]
@@ -457,8 +481,8 @@ def generate(n: int, *, seed: int = 0, first_id: int = 7) -> list[Essay]:
     ids = first_id + np.cumsum(np.concatenate(([0], rng.integers(1, 6, size=n - 1)))) if n else []
     essays = []
     for doc_id in ids:
-        writer = EssayWriter(rng, fakers, english)
-        _write_essay(writer)
+        writer = writer_class(rng, fakers, english)
+        write(writer)
         text = "".join(writer.parts)
         doc = nlp.make_doc(text)
         labels, entities = _label_tokens(doc, writer.entities)

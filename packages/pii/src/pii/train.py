@@ -15,17 +15,21 @@ from dataclasses import dataclass, field
 from transformers import HfArgumentParser
 
 from pii.data import DataError, load_competition
-from pii.experiment import ExperimentConfig, is_main_process, run_experiment
-from pii.paths import resolve_data_dir, run_dir
+from pii.experiment import ConfigError, ExperimentConfig, is_main_process, run_experiment
+from pii.paths import open_run, resolve_data_dir
 from shared.recipes import parse_config
 
 
 @dataclass
 class RunArguments:
     data_dir: str | None = field(
-        default=None, metadata={"help": "Kaggle files; default competitions/pii/data, else the sample"}
+        default=None,
+        metadata={"help": "Kaggle files; default competitions/pii/data, else the sample"},
     )
     output_dir: str | None = field(default=None, metadata={"help": "default outputs/pii/<name>-<timestamp>"})
+    verbose: bool = field(
+        default=False, metadata={"help": "show the libraries' own output instead of <run>/run.log"}
+    )
 
 
 def make_parser() -> HfArgumentParser:
@@ -34,12 +38,12 @@ def make_parser() -> HfArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        config, run = parse_config(make_parser(), argv, error=DataError)
+        config, run = parse_config(make_parser(), argv, error=ConfigError)
         data_dir, _ = resolve_data_dir(run.data_dir)
         data = load_competition(data_dir, extra=config.extra_data)
-        out = run_dir(run.output_dir, config.name)
+        out = open_run(run.output_dir, config.name, run.verbose)
         result = run_experiment(config, data, out)
-    except DataError as err:
+    except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
     if is_main_process():
         tested = f", test F5 {result.test_score:.4f}" if result.test_score is not None else ""
