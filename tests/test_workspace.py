@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ast
 import importlib
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,3 +176,17 @@ def test_recipe_checks_refuse_a_missing_header_or_unknown_script(tmp_path):
     assert recipe_script(tagged) == "no-such-script"
     with pytest.raises(ValueError, match=r"not a \[project.scripts\] name"):
         recipe_parser("no-such-script", ALL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("member", [m for m in members() if m.scripts], ids=lambda m: m.name)
+def test_entry_points_import_without_printing_anything(member):
+    """`--help` and every command start clean: the libraries' import-time warnings (bitsandbytes' missing
+    CPU kernel package, DeBERTa's torch.jit.script deprecation) are silenced by the chapter's ``__init__``."""
+    modules = sorted({target.split(":")[0] for target in member.scripts.values()})
+    code = "import importlib, sys\nfor m in sys.argv[1:]:\n    importlib.import_module(m)\n"
+    env = {k: v for k, v in os.environ.items() if k != "KLS_VERBOSE"}
+    done = subprocess.run([sys.executable, "-c", code, *modules], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout + done.stderr == "", f"importing {modules} printed:\n{done.stdout}{done.stderr}"

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from jigsaw import train
-from jigsaw.data import IDENTITY_COLUMNS, SCORED_IDENTITIES, TRAIN_COLUMNS, DataError, load
+from jigsaw.data import IDENTITY_COLUMNS, TRAIN_COLUMNS, DataError, load
 
 
 def test_sample_loads_with_original_columns_and_nan_pattern(sample_dir):
@@ -22,12 +22,12 @@ def test_sample_loads_with_original_columns_and_nan_pattern(sample_dir):
     assert len(set(data.train["target"].round(6))) > 20  # fractions of annotators, not 0/1
 
 
-def broken_copy(sample_dir, tmp_path, edit):
+def broken_copy(sample_dir, tmp_path, edit, file="train.csv"):
     target = tmp_path / "data"
     shutil.copytree(sample_dir, target)
-    frame = pd.read_csv(target / "train.csv")
+    frame = pd.read_csv(target / file)
     edit(frame)
-    frame.to_csv(target / "train.csv", index=False)
+    frame.to_csv(target / file, index=False)
     return target
 
 
@@ -78,5 +78,22 @@ def test_missing_file_and_cli_error_is_one_line(tmp_path):
     assert message.startswith("error: ") and "test.csv: file not found" in message and "\n" not in message
 
 
-def test_scored_identities_are_a_subset():
-    assert set(SCORED_IDENTITIES) <= set(IDENTITY_COLUMNS)
+@pytest.mark.parametrize(
+    ("file", "edit", "message"),
+    [
+        ("test.csv", lambda f: f.pop("comment_text"), r"test\.csv: missing column\(s\) \['comment_text'\]"),
+        (
+            "sample_submission.csv",
+            lambda f: f.__setitem__("id", f["id"] + 10**9),
+            r"sample_submission\.csv: column 'id' does not hold the same ids as test\.csv",
+        ),
+        (
+            "test_private_expanded.csv",
+            lambda f: f.__setitem__("toxicity", f["toxicity"].where(f.index != 5, -0.2)),
+            r"test_private_expanded\.csv: column 'toxicity' is -0\.2 at row 5",
+        ),
+    ],
+)
+def test_broken_test_files_are_named(sample_dir, tmp_path, file, edit, message):
+    with pytest.raises(DataError, match=message):
+        load(broken_copy(sample_dir, tmp_path, edit, file))

@@ -34,6 +34,7 @@ TRAIN_COLUMNS = [
     "id", "target", "comment_text", *SUBTYPES[:5], *IDENTITY_COLUMNS, *METADATA_COLUMNS, "sexual_explicit",
     "identity_annotator_count", "toxicity_annotator_count",
 ]  # fmt: skip
+AUX_TARGETS = ("none", "subtypes", "subtypes+identities")
 LABELLED_TEST_FILES = {"public": "test_public_expanded.csv", "private": "test_private_expanded.csv"}
 LABELLED_TEST_COLUMNS = [
     "id", "comment_text", *METADATA_COLUMNS, "toxicity", *SUBTYPES, *IDENTITY_COLUMNS,
@@ -145,8 +146,8 @@ def aux_columns(aux_targets: str, train: pd.DataFrame) -> list[str]:
     """Columns learned as auxiliary outputs (1st/2nd place): none, the subtypes, or subtypes and identities."""
     if aux_targets == "none":
         return []
-    if aux_targets not in ("subtypes", "subtypes+identities"):
-        raise ValueError(f"aux_targets: {aux_targets!r} is not one of none | subtypes | subtypes+identities")
+    if aux_targets not in AUX_TARGETS:
+        raise ValueError(f"aux_targets: {aux_targets!r} is not one of {' | '.join(AUX_TARGETS)}")
     identities = (
         [c for c in IDENTITY_COLUMNS if c in train.columns] if aux_targets.endswith("identities") else []
     )

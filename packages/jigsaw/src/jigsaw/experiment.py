@@ -14,16 +14,32 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from jigsaw import lstm, tfidf, transformer
-from jigsaw.data import IDENTITY_COLUMNS, SCORED_IDENTITIES, JigsawData
+from jigsaw.data import AUX_TARGETS, IDENTITY_COLUMNS, SCORED_IDENTITIES, JigsawData
 from jigsaw.submission import write_submission
 from jigsaw.weights import metric_aligned_weights
+from shared.console import progress
 from shared.cv import make_folds
 from shared.metrics import jigsaw_bias_breakdown, jigsaw_bias_summary
+from shared.recipes import FieldError
 
 MODELS = {"tfidf-lr": tfidf.fit_predict, "transformer": transformer.fit_predict, "lstm": lstm.fit_predict}
+WEIGHTINGS = ("none", "metric")
+WEIGHT_IDENTITIES = ("all", "scored")
+POOLINGS = ("mean", "cls", "last")
+NON_NEGATIVE = (
+    "weight_background", "weight_subgroup", "weight_background_positive", "weight_subgroup_negative", "aux_weight",
+)  # fmt: skip
+
+
+class ConfigError(ValueError):
+    """A recipe or flag that cannot be used (unknown field, value out of range): the message names the
+    recipe file or ``command line`` and the field. Not a :class:`~jigsaw.data.DataError`: the data is fine."""
+
+
+def _one_of(value, allowed) -> str | None:
+    return None if value in allowed else f"is not one of {' | '.join(allowed)}"
 
 
 @dataclass
@@ -89,6 +105,33 @@ class ExperimentConfig:
     )
     lstm_hidden: int = 128
 
+    def __post_init__(self):
+        """Refuse a bad value when the recipe is parsed, before any data is loaded (shared.recipes turns
+        the FieldError into one line naming the recipe or the command line)."""
+        checks = (
+            ("model", _one_of(self.model, sorted(MODELS))),
+            ("weighting", _one_of(self.weighting, WEIGHTINGS)),
+            ("weight_identities", _one_of(self.weight_identities, WEIGHT_IDENTITIES)),
+            ("aux_targets", _one_of(self.aux_targets, AUX_TARGETS)),
+            ("pooling", _one_of(self.pooling, POOLINGS)),
+            ("n_folds", None if self.n_folds >= 2 else "must be >= 2"),
+            ("epochs", None if self.epochs > 0 else "must be > 0"),
+            ("learning_rate", None if self.learning_rate > 0 else "must be > 0"),
+            ("batch_size", None if self.batch_size >= 1 else "must be >= 1"),
+            ("max_length", None if self.max_length >= 4 else "must be >= 4"),
+            ("head_tokens", None if self.head_tokens >= 0 else "must be >= 0"),
+            ("llrd", None if 0 < self.llrd <= 1 else "must be in (0, 1]"),
+            ("warmup_ratio", None if 0 <= self.warmup_ratio < 1 else "must be in [0, 1)"),
+            ("lora_r", None if self.lora_r >= 0 else "must be >= 0 (0 = full fine-tuning)"),
+            ("load_in_4bit", None if self.lora_r or not self.load_in_4bit else "needs LoRA (lora_r > 0)"),
+            ("lr_c", None if self.lr_c > 0 else "must be > 0"),
+            ("tfidf_ngram_max", None if self.tfidf_ngram_max >= 1 else "must be >= 1"),
+            *((name, None if getattr(self, name) >= 0 else "must be >= 0") for name in NON_NEGATIVE),
+        )
+        for name, why in checks:
+            if why:
+                raise FieldError(name, f"{name}: {getattr(self, name)!r} {why}")
+
 
 @dataclass
 class ExperimentResult:
@@ -142,8 +185,6 @@ def folded_train(data: JigsawData, n_folds: int, seed: int) -> pd.DataFrame:
 def sample_weights(config: ExperimentConfig, train: pd.DataFrame) -> np.ndarray:
     if config.weighting == "none":
         return np.ones(len(train))
-    if config.weighting != "metric":
-        raise ValueError(f"weighting: {config.weighting!r} is not one of none | metric")
     columns = (
         SCORED_IDENTITIES
         if config.weight_identities == "scored"
@@ -165,20 +206,21 @@ def _eval_sets(data: JigsawData) -> dict[str, pd.DataFrame]:
 
 
 def run_experiment(config: ExperimentConfig, data: JigsawData, out_dir: Path) -> ExperimentResult:
-    """Cross-validate ``config`` on ``data.train`` and write its artefacts into ``out_dir``."""
-    if config.model not in MODELS:
-        raise ValueError(f"model: {config.model!r} is not one of {sorted(MODELS)}")
+    """Cross-validate ``config`` on ``data.train`` and write its artefacts into ``out_dir``.
+
+    One bar per rung counts the folds; the transformer and the LSTM add one bar per fold over its steps."""
     start = time.perf_counter()
     train = folded_train(data, config.n_folds, config.seed)
     weights = sample_weights(config, train)
     eval_sets = _eval_sets(data)
     oof = np.zeros(len(train))
     sums = {name: np.zeros(len(frame)) for name, frame in eval_sets.items()}
-    for fold in tqdm(range(config.n_folds), desc=config.name, leave=False):
+    for fold in progress(range(config.n_folds), desc=config.name, unit="fold"):
         fit, valid = (train["fold"] != fold).to_numpy(), (train["fold"] == fold).to_numpy()
         predict_on = {"valid": train.loc[valid, "comment_text"].tolist()}
         predict_on |= {name: frame["comment_text"].tolist() for name, frame in eval_sets.items()}
-        preds = MODELS[config.model](config, train.loc[fit], weights[fit], predict_on)
+        desc = f"{config.name} fold {fold + 1}/{config.n_folds}"
+        preds = MODELS[config.model](config, train.loc[fit], weights[fit], predict_on, desc=desc)
         oof[valid] = preds.pop("valid")
         for name, values in preds.items():
             sums[name] += values / config.n_folds

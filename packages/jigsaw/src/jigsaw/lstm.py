@@ -28,6 +28,7 @@ from torch import nn
 from jigsaw.data import aux_columns
 from jigsaw.losses import weighted_bce_with_aux
 from jigsaw.transformer import Collator, predict
+from shared.console import progress
 
 _WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
 
@@ -115,10 +116,10 @@ class LstmClassifier(nn.Module):
 
 
 def fit_predict(
-    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]]
+    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]], desc: str = "training"
 ) -> dict[str, np.ndarray]:
-    """Train the BiLSTM on one fold; return the epoch-weighted average prediction for each named text list."""
-    torch.manual_seed(config.seed)
+    """Train the BiLSTM on one fold (one progress bar named ``desc`` over its steps); return the
+    epoch-weighted average prediction for each named text list."""
     rng = np.random.default_rng(config.seed)
     tokenized = [tokenize(t) for t in train["comment_text"]]
     to_predict = {name: [tokenize(t) for t in texts] for name, texts in predict_on.items()}
@@ -135,12 +136,15 @@ def fit_predict(
         "weight": np.asarray(weights, dtype=np.float64),
         "aux": train[aux_columns(config.aux_targets, train)].fillna(0.0).to_numpy(dtype=np.float64),
     }
+    torch.manual_seed(config.seed)  # right before the weights are drawn, whatever ran before
     model = LstmClassifier(matrix, config.lstm_hidden, extra["aux"].shape[1], aux_weight=config.aux_weight)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 0.6**epoch)
     collate = Collator(pad_id=0)
     sums = {name: np.zeros(len(x)) for name, x in predict_ids.items()}
     total_weight = 0.0
+    n_batches = -(-len(ids) // config.batch_size)
+    bar = progress(desc=desc, total=int(config.epochs) * n_batches, unit="step")
     for epoch in range(int(config.epochs)):
         # bucketing: shuffle, cut into chunks of 50 batches, sort each chunk by length
         order = rng.permutation(len(ids))
@@ -155,10 +159,12 @@ def fit_predict(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            bar.update()
         scheduler.step()
         epoch_weight = 2.0**epoch
         for name, x in predict_ids.items():
             sums[name] += epoch_weight * predict(model, x, pad_id=0, batch_size=config.batch_size * 4)
         model.train()
         total_weight += epoch_weight
+    bar.close()
     return {name: values / total_weight for name, values in sums.items()}

@@ -36,17 +36,19 @@ def metric_table(results: list[ExperimentResult], labelled: str | None = None) -
 
 
 def identity_heatmap(results: list[ExperimentResult], path: Path) -> None:
-    """Rows: the scored identities; one panel per AUC kind; columns: experiments. Low cells are the bias."""
+    """One panel per AUC kind, stacked vertically so the figure stays readable at normal size; rows: the
+    scored identities, columns: experiments. Low (red) cells are the bias."""
     identities = results[0].breakdown["identity"].tolist()
-    fig = Figure(figsize=(4 + 1.6 * len(results) * 3, 0.45 * len(identities) + 2.5))
-    axes = fig.subplots(1, 3, sharey=True)
+    panel_height = 0.3 * len(identities) + 0.6
+    fig = Figure(figsize=(3.2 + 0.62 * len(results), 3 * panel_height + 1.6), layout="constrained")
+    axes = fig.subplots(3, 1, sharex=True)
     for ax, (kind, title) in zip(axes, AUC_KINDS, strict=True):
         grid = np.column_stack([r.breakdown[kind].to_numpy() for r in results])
         image = ax.imshow(grid, vmin=0.5, vmax=1.0, cmap="RdYlGn", aspect="auto")
         for (i, j), value in np.ndenumerate(grid):
-            ax.text(j, i, "n/a" if np.isnan(value) else f"{value:.2f}", ha="center", va="center", fontsize=8)
-        ax.set_title(title)
-        ax.set_xticks(range(len(results)), [r.name for r in results], rotation=35, ha="right", fontsize=8)
+            ax.text(j, i, "n/a" if np.isnan(value) else f"{value:.2f}", ha="center", va="center", fontsize=7)
+        ax.set_title(title, fontsize=10)
         ax.set_yticks(range(len(identities)), identities, fontsize=8)
-    fig.colorbar(image, ax=axes, shrink=0.8, label="AUC")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    axes[-1].set_xticks(range(len(results)), [r.name for r in results], rotation=35, ha="right", fontsize=8)
+    fig.colorbar(image, ax=axes, shrink=0.6, label="AUC")
+    fig.savefig(path, dpi=100)

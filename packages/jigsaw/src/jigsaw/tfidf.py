@@ -15,9 +15,10 @@ from sklearn.linear_model import LogisticRegression
 
 
 def fit_predict(
-    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]]
+    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]], desc: str = ""
 ) -> dict[str, np.ndarray]:
-    """Fit on ``train`` (``comment_text``, ``target``) and return P(toxic) for each named list of texts."""
+    """Fit on ``train`` (``comment_text``, ``target``) and return P(toxic) for each named list of texts.
+    ``desc`` (the other models' progress-bar name) is not used: a fit takes seconds, the rung's bar is enough."""
     texts, target = train["comment_text"].tolist(), train["target"].to_numpy(dtype=np.float64)
     vectorizer = TfidfVectorizer(
         ngram_range=(1, config.tfidf_ngram_max),

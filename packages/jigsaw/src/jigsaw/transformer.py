@@ -33,10 +33,12 @@ from transformers import (
     PreTrainedTokenizerBase,
     Trainer,
     TrainingArguments,
+    set_seed,
 )
 
 from jigsaw.data import aux_columns
 from jigsaw.losses import weighted_bce_with_aux
+from shared.console import quiet_trainer
 from shared.tiny import resolve_backbone
 
 _LAYER = re.compile(r"\.(?:layer|layers|h)\.(\d+)\.")
@@ -196,12 +198,14 @@ def pad_token_id(tokenizer: PreTrainedTokenizerBase) -> int:
     return tokenizer.eos_token_id
 
 
-def fit(config, train: pd.DataFrame, weights: np.ndarray) -> tuple[ToxicityModel, PreTrainedTokenizerBase]:
-    """Fine-tune ``config.backbone`` on one fold (``comment_text``, ``target``, auxiliary columns).
+def fit(
+    config, train: pd.DataFrame, weights: np.ndarray, desc: str = "training"
+) -> tuple[ToxicityModel, PreTrainedTokenizerBase]:
+    """Fine-tune ``config.backbone`` on one fold (``comment_text``, ``target``, auxiliary columns), with one
+    progress bar named ``desc``.
 
     Launched with ``accelerate launch`` (see ``competitions/jigsaw/recipes/accelerate/``) the Trainer runs
     DDP or DeepSpeed ZeRO-2 across the processes and every rank ends with the same weights."""
-    torch.manual_seed(config.seed)
     texts = train["comment_text"].tolist()
     backbone = resolve_backbone(config.backbone, texts)
     tokenizer = AutoTokenizer.from_pretrained(backbone)
@@ -213,6 +217,9 @@ def fit(config, train: pd.DataFrame, weights: np.ndarray) -> tuple[ToxicityModel
         {"input_ids": x, "target": t, "weight": w, "aux": a}
         for x, t, w, a in zip(ids, labels, weights, aux, strict=True)
     ]
+    # Seeded here, after resolve_backbone: building a tiny checkpoint on a cache miss must not change the
+    # weights the new head (or the tiny model trained from scratch) starts from.
+    set_seed(config.seed)
     model = ToxicityModel(
         backbone, aux.shape[1], pooling=config.pooling, aux_weight=config.aux_weight,
         lora_r=config.lora_r, lora_alpha=config.lora_alpha, load_in_4bit=config.load_in_4bit,
@@ -229,17 +236,18 @@ def fit(config, train: pd.DataFrame, weights: np.ndarray) -> tuple[ToxicityModel
             train_sampling_strategy="group_by_length" if config.bucketing else "random",
         )  # fmt: skip
         collator = Collator(pad_token_id(tokenizer), pad_to=None if config.bucketing else config.max_length)
-        Trainer(
+        trainer = Trainer(
             model=model, args=args, train_dataset=rows, data_collator=collator, optimizers=(optimizer, None)
-        ).train()
+        )
+        quiet_trainer(trainer, desc).train()
     return model, tokenizer
 
 
 def fit_predict(
-    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]]
+    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]], desc: str = "training"
 ) -> dict[str, np.ndarray]:
-    """Fine-tune on one fold and return P(toxic) for each named list of texts."""
-    model, tokenizer = fit(config, train, weights)
+    """Fine-tune on one fold (one progress bar named ``desc``) and return P(toxic) for each named list of texts."""
+    model, tokenizer = fit(config, train, weights, desc)
     pad_id = pad_token_id(tokenizer)
     return {
         name: predict(
