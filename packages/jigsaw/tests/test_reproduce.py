@@ -132,3 +132,14 @@ def test_ladder_matches_the_recipes():
         assert parsed == config, config.name
     for preset in ("cpu", "full"):  # the blends need every rung on the same folds
         assert len({(c.n_folds, c.seed) for c in reproduce.ladder(preset)}) == 1
+
+
+def test_too_few_rows_to_score_a_fold_stop_before_training(tmp_path, capsys):
+    from jigsaw.synth import make_sample
+
+    small = make_sample(tmp_path / "small", n_train=300, n_test=50, seed=0)
+    with pytest.raises(SystemExit) as stop:
+        reproduce.main(["--data-dir", str(small), "--output-dir", str(tmp_path / "out")])
+    message = str(stop.value)
+    assert message.startswith(f"error: {small}/train.csv: column '") and "bias AUC is undefined" in message
+    assert not (tmp_path / "out").exists()  # nothing was trained

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from jigsaw import lstm, tfidf, transformer
-from jigsaw.data import AUX_TARGETS, IDENTITY_COLUMNS, SCORED_IDENTITIES, JigsawData
+from jigsaw.data import AUX_TARGETS, IDENTITY_COLUMNS, SCORED_IDENTITIES, DataError, JigsawData
 from jigsaw.submission import write_submission
 from jigsaw.weights import metric_aligned_weights
 from shared.console import progress
@@ -180,6 +180,28 @@ def folded_train(data: JigsawData, n_folds: int, seed: int) -> pd.DataFrame:
     """The training frame with a ``fold`` column: stratified on target >= 0.5, the same for every experiment."""
     train = data.train.assign(label=(data.train["target"] >= 0.5).astype(int))
     return make_folds(train, n_folds, "stratified", target="label", seed=seed)
+
+
+def check_scorable(train: pd.DataFrame, source: str) -> None:
+    """Stop before any training when the out-of-fold metric or a cross-fitted blend cannot be scored: the
+    bias AUC is undefined (NaN) where an identity's comments are all toxic or all civil, and a blend's
+    weights are fitted on all folds but one. (A single small fold may still score NaN; its CV entry says so.)"""
+    toxic = train["target"] >= 0.5
+    for k in sorted(train["fold"].unique()):
+        fit = train["fold"] != k
+        for name in SCORED_IDENTITIES:
+            member = fit & (train[name] >= 0.5)
+            if toxic[member].nunique() < 2:
+                kind = (
+                    "no comments"
+                    if not member.any()
+                    else f"only {'toxic' if toxic[member].all() else 'civil'} comments"
+                )
+                raise DataError(
+                    f"{source}: column {name!r}: the folds other than fold {k} have {kind} for this identity, so "
+                    f"the bias AUC is undefined; the ladder needs more rows ({len(train):,} here; the sample has "
+                    "20,000)"
+                )
 
 
 def sample_weights(config: ExperimentConfig, train: pd.DataFrame) -> np.ndarray:

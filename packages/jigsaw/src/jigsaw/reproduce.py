@@ -29,6 +29,7 @@ from jigsaw.data import SCORED_IDENTITIES, DataError, JigsawData, load
 from jigsaw.experiment import (
     ExperimentConfig,
     ExperimentResult,
+    check_scorable,
     folded_train,
     run_experiment,
     summarize,
@@ -214,16 +215,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.verbose:
         os.environ["KLS_VERBOSE"] = "1"
+    configs, mechanics = ladder(args.preset), MECHANICS[args.preset]
     try:
         data_dir, data_name = resolve_data_dir(args.data_dir)
         data = load(data_dir)
+        train = folded_train(data, configs[0].n_folds, configs[0].seed)  # every rung shares the folds
+        check_scorable(train, str(Path(data_dir) / "train.csv"))
     except DataError as err:
         sys.exit(f"error: {err}")
     out = run_dir(args.output_dir, "reproduce")
     log = log_to_file(out / "run.log")
-    configs, mechanics = ladder(args.preset), MECHANICS[args.preset]
     singles = [run_experiment(config, data, out / config.name) for config in configs]
-    train = folded_train(data, configs[0].n_folds, configs[0].seed)  # every rung shares the folds
     results = singles + run_blends(singles, data, train, out)
     claims = check_claims(
         {r.name: r.oof for r in results}, {r.name: r.cv["final"] for r in results},
