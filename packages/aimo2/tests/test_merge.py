@@ -139,10 +139,10 @@ def test_cli_reads_a_recipe_and_flags_override_it(ckpt, tmp_path):
     recipe = tmp_path / "merge.yaml"
     recipe.write_text(
         f"# entry point: aimo2-merge\nmethod: linear\nmodels: [{ckpt['cot']}, {ckpt['tir']}]\n"
-        f"weights: [0.5, 0.5]\nout: {tmp_path / 'ignored'}\n"
+        f"weights: [0.5, 0.5]\noutput_dir: {tmp_path / 'ignored'}\n"
     )
     assert make_parser().parse_yaml_file(str(recipe), allow_extra_keys=False)[0].weights == [0.5, 0.5]
-    main(["--config", str(recipe), "--weights", "0.3", "0.7", "--out", str(tmp_path / "m")])
+    main(["--config", str(recipe), "--weights", "0.3", "0.7", "--output-dir", str(tmp_path / "m")])
     expected = state(linear_merge([ckpt["cot"], ckpt["tir"]], [0.3, 0.7], tmp_path / "e"))
     assert all(torch.equal(state(tmp_path / "m")[k], expected[k]) for k in expected)
     assert "weights:\n- 0.3\n- 0.7" in (tmp_path / "m" / "merge_args.yaml").read_text()

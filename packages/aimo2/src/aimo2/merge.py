@@ -350,8 +350,9 @@ class MergeArguments:
         default=None, metadata={"help": "output dtype, e.g. bfloat16; default: input's"}
     )
     seed: int = field(default=0, metadata={"help": "seed of DARE's random drop"})
-    out: str | None = field(
-        default=None, metadata={"help": "default outputs/aimo2/merge-<method>-<timestamp>"}
+    output_dir: str | None = field(
+        default=None,
+        metadata={"help": "default outputs/aimo2/merge-<method>-<timestamp>", "aliases": ["--out"]},
     )
     verbose: bool = field(default=False, metadata={"help": VERBOSE_HELP})
 
@@ -366,7 +367,7 @@ def merge(args: MergeArguments) -> Path:
     if not args.models:
         raise ConfigError("models: no checkpoint given")
     weights = args.weights or [1 / len(args.models)] * len(args.models)
-    out = run_dir(args.out, f"merge-{args.method}")
+    out = run_dir(args.output_dir, f"merge-{args.method}")
     if args.method == "lora":
         if args.base is None or len(args.models) != 1:
             raise ConfigError("method lora: needs --base and exactly one adapter in --models")
@@ -387,8 +388,8 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, ValueError) as err:  # missing recipe, unknown recipe keys
         sys.exit(f"error: {err}")
     try:
-        args.out = str(run_dir(args.out, f"merge-{args.method}"))
-        log_to_file(Path(args.out) / "run.log")
+        args.output_dir = str(run_dir(args.output_dir, f"merge-{args.method}"))
+        log_to_file(Path(args.output_dir) / "run.log")
         out = merge(args)
     except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
