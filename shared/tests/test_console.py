@@ -7,7 +7,7 @@ import pytest
 import torch
 from transformers import Trainer, TrainingArguments
 
-from shared.console import LIBRARIES, TRAIN_LOG, log_to_file, quiet_imports, quiet_trainer
+from shared.console import LIBRARIES, TRAIN_LOG, is_verbose, log_to_file, quiet_imports, quiet_trainer
 
 
 @pytest.fixture
@@ -55,6 +55,17 @@ def test_library_logs_and_warnings_go_to_the_run_log_not_the_terminal(restore_lo
     text = path.read_text()
     assert "LOAD REPORT" in text and "gemm_4bit_forward" in text and "a library warning" in text
     assert "LOAD REPORT" not in out + err and "a library warning" not in out + err
+
+
+def test_a_verbose_run_keeps_the_library_output_on_the_terminal(restore_logging, tmp_path, monkeypatch):
+    # main(argv) called from Python: --verbose is in argv, not sys.argv, so the command passes its field
+    monkeypatch.setenv("KLS_VERBOSE", "0")
+    before = list(logging.getLogger("transformers").handlers)
+    log_to_file(tmp_path / "run.log", verbose=True)
+    logging.getLogger("transformers.modeling_utils").warning("LOAD REPORT")
+    assert not (tmp_path / "run.log").exists()
+    assert logging.getLogger("transformers").handlers == before  # its own terminal handler, untouched
+    assert is_verbose()  # a Trainer built later in the run keeps its own bar and dicts too
 
 
 def test_a_quiet_trainer_shows_one_named_bar_and_logs_its_metrics(restore_logging, tmp_path, capfd):

@@ -12,7 +12,8 @@ from transformers import HfArgumentParser
 from jigsaw import reproduce, train
 from jigsaw.claims import CLAIMS
 from jigsaw.data import DataError
-from jigsaw.experiment import ConfigError, ExperimentConfig
+from jigsaw.experiment import ExperimentConfig
+from shared.recipes import ConfigError
 
 CLAIM_FIELDS = {"text", "baseline", "technique", "delta", "interval", "evidence", "holds", "method", "margin"}
 BLENDS = ["blend-mean", "blend-rank", "blend-power", "blend-optuna"]

@@ -12,7 +12,6 @@ import pytest
 
 from pii.data import DataError, Document, PiiData, label_frame, load_competition, load_documents
 from pii.decode import argmax_decode, tune_thresholds
-from pii.experiment import ConfigError
 from pii.labels import ENTITY_TYPES, LABEL2ID, LABELS
 from pii.report import claims, per_label
 from pii.reproduce import ReproduceArguments, cross_fitted, external_set, main, scored, subset
@@ -20,6 +19,7 @@ from pii.scores import fbeta
 from pii.submission import submission_rows, validate_submission
 from pii.synth import generate
 from shared.metrics import pii_fbeta
+from shared.recipes import ConfigError
 
 RUNGS = ["argmax", "o-threshold", "external-data", "post-processing", "ensemble"]
 

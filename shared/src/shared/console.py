@@ -9,7 +9,8 @@ run folder's log file instead of the terminal.
 - :func:`progress` is a named bar; :func:`quiet_trainer` gives a ``transformers.Trainer`` (or a TRL
   trainer) one named bar instead of its bar plus a printed dict per logging step.
 
-``--verbose`` on the command line, or ``KLS_VERBOSE=1``, leaves everything as the libraries print it.
+``--verbose`` on the command line (or passed to :func:`log_to_file`), or ``KLS_VERBOSE=1``, leaves everything
+as the libraries print it.
 """
 
 from __future__ import annotations
@@ -43,14 +44,14 @@ LIBRARIES = (
 TRAIN_LOG = "kls.train"
 
 
-def verbose() -> bool:
+def is_verbose() -> bool:
     """True when the user asked to see the libraries' own output."""
     return "--verbose" in sys.argv or os.environ.get("KLS_VERBOSE", "") not in ("", "0")
 
 
 def quiet_imports() -> None:
     """Silence what the libraries print while they are imported (call before importing them)."""
-    if verbose():
+    if is_verbose():
         return
     warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=FutureWarning)
     # bitsandbytes warns at import that its optional CPU kernel package is missing; the CPU path works.
@@ -63,10 +64,14 @@ def _errors_only(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.ERROR
 
 
-def log_to_file(path: Path) -> Path:
+def log_to_file(path: Path, *, verbose: bool = False) -> Path:
     """Send the libraries' log records and Python warnings to ``path`` (appending), not the terminal;
-    their download/loading progress bars are switched off. A no-op under ``--verbose``."""
-    if verbose():
+    their download/loading progress bars are switched off. ``verbose`` (the command's ``--verbose`` field)
+    keeps everything on the terminal, for this call and for :func:`quiet_trainer` later in the run, also
+    when the command was called with an ``argv`` of its own rather than from the shell."""
+    if verbose:
+        os.environ["KLS_VERBOSE"] = "1"
+    if is_verbose():
         return Path(path)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +138,7 @@ def _trainer_progress_class():
 def quiet_trainer(trainer, desc: str):
     """Replace the trainer's own bar and printed metric dicts by one bar named ``desc`` (a no-op under
     ``--verbose``); returns the trainer."""
-    if verbose():
+    if is_verbose():
         return trainer
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 

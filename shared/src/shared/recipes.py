@@ -15,6 +15,12 @@ import yaml
 from transformers import HfArgumentParser
 
 
+class ConfigError(ValueError):
+    """A recipe or flag that cannot be used (unknown field, unreadable recipe, value out of range): the
+    user's configuration, not the data, so never a chapter's ``DataError``. The message names the recipe file
+    or ``command line`` and the field."""
+
+
 class FieldError(ValueError):
     """A field value out of range, raised by a config dataclass's ``__post_init__``; ``field`` names it."""
 
@@ -24,13 +30,13 @@ class FieldError(ValueError):
 
 
 def parse_config(
-    parser: HfArgumentParser, argv: list[str] | None = None, error: type[Exception] = ValueError
+    parser: HfArgumentParser, argv: list[str] | None = None, error: type[Exception] = ConfigError
 ) -> tuple:
     """The parser's dataclasses from an optional ``--config`` YAML plus the flags (flags win).
 
-    A missing, unparsable or unknown-field recipe, or a :class:`FieldError`, is raised as ``error`` (the
-    chapter's own error type, so that its entry point's one handler prints it), naming the recipe or
-    ``command line`` as where the value came from.
+    A missing, unparsable or unknown-field recipe, or a :class:`FieldError`, is raised as ``error``
+    (:class:`ConfigError` unless the caller names another), naming the recipe or ``command line`` as where
+    the value came from.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     values, path = {}, None

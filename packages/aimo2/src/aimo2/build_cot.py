@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
         (args,) = make_parser().parse_args_into_dataclasses(args=argv)
         out = run_dir(args.output_dir, f"build-{args.style}")
         out.mkdir(parents=True, exist_ok=True)
-        log_to_file(out / "run.log")
+        log_to_file(out / "run.log", verbose=args.verbose)
         preset = args.preset if args.preset != "auto" else ("full" if torch.cuda.is_available() else "cpu")
         path = (
             Path(args.problems)

@@ -26,7 +26,8 @@ from transformers.utils import is_torch_bf16_gpu_available
 
 from aimo2.paths import run_dir
 from aimo2.rewards import REWARDS, CosineSchedule
-from shared.console import verbose
+from shared.console import is_verbose
+from shared.recipes import ConfigError
 
 __all__ = [
     "DASHES",
@@ -48,13 +49,9 @@ __all__ = [
 PRESETS = ("auto", "cpu", "full")
 SELECTIONS = ("shortest_correct", "all_correct", "all")
 # What every command's --help says about spelling, and the help of its ``--verbose`` (which
-# ``shared.console.verbose`` reads from the command line before parsing).
+# ``shared.console.is_verbose`` reads from the command line before parsing).
 DASHES = "Every flag takes dashes or underscores: --data-dir or --data_dir, --output-dir or --output_dir."
 VERBOSE_HELP = "show the libraries' own output (log lines, per-step metrics) instead of writing it to run.log"
-
-
-class ConfigError(ValueError):
-    """A recipe, flag or preset value that cannot work; bad input files raise ``aimo2.data.DataError``."""
 
 
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
@@ -318,7 +315,7 @@ def _announce(requested: str, changes: dict[str, tuple[Any, Any]]) -> None:
         f"aimo2: {reason} 'cpu': a tiny model on the same data for a few steps (the pipeline, not results); "
         f"{len(changes)} recipe fields replaced (config.json's overrides; --verbose lists them)"
     ]
-    if verbose():
+    if is_verbose():
         lines += [f"aimo2:   {name}: {before!r} -> {after!r}" for name, (before, after) in changes.items()]
     print("\n".join(lines), file=sys.stderr, flush=True)
 

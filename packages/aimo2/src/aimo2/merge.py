@@ -389,7 +389,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"error: {err}")
     try:
         args.output_dir = str(run_dir(args.output_dir, f"merge-{args.method}"))
-        log_to_file(Path(args.output_dir) / "run.log")
+        log_to_file(Path(args.output_dir) / "run.log", verbose=args.verbose)
         out = merge(args)
     except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")

@@ -50,7 +50,7 @@ from aimo2.paths import resolve_data_dir, run_dir
 from aimo2.prompts import THINK_END, build_messages
 from aimo2.sandbox import PythonSandbox
 from aimo2.solver import Solver
-from shared.console import log_to_file, progress, verbose
+from shared.console import is_verbose, log_to_file, progress
 from shared.report import print_claims
 from shared.tiny import tiny_causal_lm
 
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
         problems = competition.reference
         out = run_dir(args.output_dir, "reproduce")
         out.mkdir(parents=True, exist_ok=True)
-        log_to_file(out / "run.log")
+        log_to_file(out / "run.log", verbose=args.verbose)
         print(
             f"aimo2-reproduce: {len(problems)} problems from {data_name}, preset {preset}, backend {backend}"
         )
@@ -324,4 +324,4 @@ def main(argv: list[str] | None = None) -> None:
     print_claims(found)
     print()
     files = "report.md, results.json, submission.csv, records.csv, accuracy_vs_samples.png"
-    print(f"wrote {out}: {files}" + ("" if verbose() else "; the libraries' log in run.log"))
+    print(f"wrote {out}: {files}" + ("" if is_verbose() else "; the libraries' log in run.log"))

@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
         run = parse_run(make_parser, argv, cpu_overrides)
         check_device(run.training, run.preset)
         out = shared_run_dir(run.training, run.output_dir, run.recipe or "sft")
-        log_to_file(out / "run.log")
+        log_to_file(out / "run.log", verbose=run.script.verbose)
         train(run, out)
     except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")

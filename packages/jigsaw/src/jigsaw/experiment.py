@@ -33,11 +33,6 @@ NON_NEGATIVE = (
 )  # fmt: skip
 
 
-class ConfigError(ValueError):
-    """A recipe or flag that cannot be used (unknown field, value out of range): the message names the
-    recipe file or ``command line`` and the field. Not a :class:`~jigsaw.data.DataError`: the data is fine."""
-
-
 def _one_of(value, allowed) -> str | None:
     return None if value in allowed else f"is not one of {' | '.join(allowed)}"
 

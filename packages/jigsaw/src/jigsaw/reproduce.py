@@ -13,7 +13,6 @@ and ``--verbose`` (keep the libraries' own output on the console instead of ``ru
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from dataclasses import replace
@@ -213,8 +212,6 @@ def main(argv: list[str] | None = None) -> None:
         "--verbose", action="store_true", help="show the libraries' own output (also KLS_VERBOSE=1)"
     )
     args = parser.parse_args(argv)
-    if args.verbose:
-        os.environ["KLS_VERBOSE"] = "1"
     configs, mechanics = ladder(args.preset), MECHANICS[args.preset]
     try:
         data_dir, data_name = resolve_data_dir(args.data_dir)
@@ -224,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     except DataError as err:
         sys.exit(f"error: {err}")
     out = run_dir(args.output_dir, "reproduce")
-    log = log_to_file(out / "run.log")
+    log = log_to_file(out / "run.log", verbose=args.verbose)
     singles = [run_experiment(config, data, out / config.name) for config in configs]
     results = singles + run_blends(singles, data, train, out)
     claims = check_claims(

@@ -7,17 +7,16 @@ is read. Library output goes to ``run.log`` in the run folder unless ``--verbose
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
 
 from jigsaw.data import DataError, load
-from jigsaw.experiment import ConfigError, ExperimentConfig, is_main_process, run_experiment
+from jigsaw.experiment import ExperimentConfig, is_main_process, run_experiment
 from jigsaw.paths import resolve_data_dir, run_dir
 from shared.console import log_to_file
-from shared.recipes import parse_config
+from shared.recipes import ConfigError, parse_config
 
 
 @dataclass
@@ -41,13 +40,11 @@ def make_parser() -> HfArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        config, run = parse_config(make_parser(), argv, error=ConfigError)
-        if run.verbose:
-            os.environ["KLS_VERBOSE"] = "1"
+        config, run = parse_config(make_parser(), argv)
         data_dir, _ = resolve_data_dir(run.data_dir)
         data = load(data_dir)
         out = run_dir(run.output_dir, config.name)
-        log = log_to_file(out / "run.log")
+        log = log_to_file(out / "run.log", verbose=run.verbose)
         result = run_experiment(config, data, out)
     except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")

@@ -35,7 +35,6 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, HfArgumentParser
 
 from pii.data import DataError, Document, load_documents
-from pii.experiment import ConfigError
 from pii.labels import ENTITY_TYPES, SINGLE_TOKEN_TYPES, bio_to_spans, spans_to_bio
 from pii.paths import open_run
 from pii.synth import (
@@ -50,7 +49,7 @@ from pii.synth import (
     write_documents,
 )
 from shared.console import progress
-from shared.recipes import FieldError, parse_config
+from shared.recipes import ConfigError, FieldError, parse_config
 from shared.tiny import tiny_causal_lm
 
 
@@ -563,7 +562,7 @@ def run(config: AugmentConfig) -> tuple[Path, dict]:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        (config,) = parse_config(make_parser(), argv, error=ConfigError)
+        (config,) = parse_config(make_parser(), argv)
         out, stats = run(config)
     except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")

@@ -33,11 +33,6 @@ LABEL_MODES = ("all", "first")
 SCHEDULERS = frozenset(s.value for s in SchedulerType)
 
 
-class ConfigError(ValueError):
-    """A bad setting, from a recipe or the command line (``shared.recipes.parse_config`` raises it for a
-    :class:`FieldError` of a config's ``__post_init__``): the user's configuration, not the data."""
-
-
 @dataclass
 class ExperimentConfig:
     """One rung of the chapter's ladder; every field is a recipe key and a command-line flag."""

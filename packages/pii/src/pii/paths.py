@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pii.synth import make_sample
@@ -26,9 +25,7 @@ def run_dir(output_dir: str | None, prefix: str) -> Path:
 def open_run(output_dir: str | None, prefix: str, verbose: bool = False) -> Path:
     """The run folder, made, with the libraries' chatter (weight loading, Trainer logs, warnings) sent to
     its ``run.log``; ``verbose`` leaves it on the terminal."""
-    if verbose:
-        os.environ["KLS_VERBOSE"] = "1"  # what shared.console reads
     out = run_dir(output_dir, prefix)
     out.mkdir(parents=True, exist_ok=True)
-    log_to_file(out / "run.log")
+    log_to_file(out / "run.log", verbose=verbose)
     return out

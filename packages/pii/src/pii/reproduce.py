@@ -32,14 +32,14 @@ from transformers import HfArgumentParser
 from pii import report
 from pii.data import DataError, Document, PiiData, load_competition
 from pii.decode import Thresholds, argmax_decode, average_probs, tune_thresholds
-from pii.experiment import ConfigError, ExperimentConfig, labelled_test, run_experiment
+from pii.experiment import ExperimentConfig, labelled_test, run_experiment
 from pii.paths import open_run, resolve_data_dir
 from pii.postprocess import apply_rules
 from pii.scores import document_counts, fold_f5, micro_f5
 from pii.submission import write_submission
 from pii.synth import write_documents
 from pii.synth_external import DESCRIPTION, generate_external
-from shared.recipes import FieldError, parse_config
+from shared.recipes import ConfigError, FieldError, parse_config
 from shared.report import print_claims, write_results
 
 # CPU preset: the real all-MiniLM-L6-v2 (shipped on PyPI; tiny random encoders only learn the class prior
@@ -249,7 +249,7 @@ def ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path):
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        (args,) = parse_config(make_parser(), argv, error=ConfigError)
+        (args,) = parse_config(make_parser(), argv)
         preset = resolve_preset(args)
         data_dir, data_name = resolve_data_dir(args.data_dir)
         out = open_run(args.output_dir, "reproduce", args.verbose)

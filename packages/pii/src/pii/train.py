@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from transformers import HfArgumentParser
 
 from pii.data import DataError, load_competition
-from pii.experiment import ConfigError, ExperimentConfig, is_main_process, run_experiment
+from pii.experiment import ExperimentConfig, is_main_process, run_experiment
 from pii.paths import open_run, resolve_data_dir
-from shared.recipes import parse_config
+from shared.recipes import ConfigError, parse_config
 
 
 @dataclass
@@ -38,7 +38,7 @@ def make_parser() -> HfArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        config, run = parse_config(make_parser(), argv, error=ConfigError)
+        config, run = parse_config(make_parser(), argv)
         data_dir, _ = resolve_data_dir(run.data_dir)
         data = load_competition(data_dir, extra=config.extra_data)
         out = open_run(run.output_dir, config.name, run.verbose)
