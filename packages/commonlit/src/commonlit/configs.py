@@ -52,7 +52,9 @@ class ExperimentConfig:
     num_layers: int = field(default=0, metadata={"help": "keep the backbone's first N layers (0 = all; CPU)"})
     backbone_dropout: float = field(
         default=-1.0,
-        metadata={"help": "dropout inside the backbone (-1 = the checkpoint's; 0 = off, as the 2nd place did)"},
+        metadata={
+            "help": "dropout inside the backbone (-1 = the checkpoint's; 0 = off, as the 2nd place did)"
+        },
     )
     attn_implementation: str = field(default="sdpa", metadata={"help": "sdpa | eager | flash_attention_2"})
     # --- optimisation (3rd place: EMA, layer-wise LR decay, frozen lower layers) -------------------------
@@ -116,8 +118,11 @@ class ExperimentConfig:
             ("max_length", self.max_length < 16, "must be >= 16"),
             ("max_prompt_tokens", self.max_prompt_tokens < 0, "must be >= 0"),
             ("num_layers", self.num_layers < 0, "must be >= 0"),
-            ("backbone_dropout", not (self.backbone_dropout == -1 or 0 <= self.backbone_dropout < 1),
-             "must be -1 (keep) or in [0, 1)"),
+            (
+                "backbone_dropout",
+                not (self.backbone_dropout == -1 or 0 <= self.backbone_dropout < 1),
+                "must be -1 (keep) or in [0, 1)",
+            ),
             ("learning_rate", not self.learning_rate > 0, "must be > 0"),
             ("head_learning_rate", self.head_learning_rate < 0, "must be >= 0"),
             ("llrd", not 0 < self.llrd <= 1, "must be in (0, 1]"),
