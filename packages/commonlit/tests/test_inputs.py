@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from transformers import AutoTokenizer
 
-from commonlit.inputs import encode, special_tokens
+from commonlit.inputs import encode, is_causal, special_tokens
 from shared.tiny import minilm_path, tiny_causal_lm
 
 QUESTION = "Summarize how the factory system changed the lives of workers."
@@ -124,13 +124,15 @@ def test_an_empty_summary_is_a_valid_input_with_an_empty_mask(minilm, qwen2):
     assert sum(encode(minilm, nan, "pooled", 128)["summary_mask"][0]) == 0
 
 
-def test_a_decoder_tokenizer_is_separated_and_ended_by_its_eos(qwen2):
+def test_a_decoder_reads_the_prompt_before_the_summary_between_eos_tokens(qwen2, minilm):
     prefix, sep, suffix = special_tokens(qwen2)
     assert (prefix, sep, suffix) == ([], [qwen2.eos_token_id], [qwen2.eos_token_id])
+    assert is_causal(qwen2) and not is_causal(minilm)
     q, s, p = ids(qwen2, QUESTION), ids(qwen2, SUMMARY), ids(qwen2, PROMPT)
     eos = qwen2.eos_token_id
     encoded = encode(qwen2, frame(), "pooled", max_length=512)
-    assert encoded["input_ids"][0] == [*q, eos, *s, eos, *p, eos]
+    # causal attention: the summary comes last, so each of its tokens has read the prompt
+    assert encoded["input_ids"][0] == [*q, eos, *p, eos, *s, eos]
     assert summary_part(encoded) == s
     assert qwen2.decode(summary_part(encoded)) == SUMMARY
     cut = encode(qwen2, frame(), "naive", max_length=len(q) + 3 + 4)

@@ -10,6 +10,7 @@ full-data models). Both model families share this loop through :class:`Trained`.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -28,6 +29,11 @@ from shared.metrics import mcrmse
 from shared.tiny import resolve_backbone
 
 CONFIG_FILE = "experiment.json"
+
+
+def is_main_process() -> bool:
+    """False on the other ranks of an ``accelerate launch``: every rank trains and predicts, rank 0 writes."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 @dataclass
@@ -169,6 +175,8 @@ def run_experiment(
     test_sum = np.zeros((len(test), len(TARGETS)))
     also = []
     label = desc or config.name
+    if not is_main_process():
+        out_dir = models_dir = None
     if models_dir is not None:  # which prompts each fold model never saw: what pseudo-labelling needs
         Path(models_dir).mkdir(parents=True, exist_ok=True)
         (Path(models_dir) / FOLDS_FILE).write_text(json.dumps(fold_of_prompt(train, fold), indent=2) + "\n")
@@ -204,7 +212,8 @@ def run_experiment(
 def write_artifacts(
     result: ExperimentResult, config: ExperimentConfig, data: CommonlitData, out: Path
 ) -> None:
-    """config.json, oof.csv (with folds), test.csv and scores.json of one experiment."""
+    """config.json, oof.csv (with folds), test.csv (mean of the fold models), test_full_data.csv (the
+    full-data model's, with ``full_data``) and scores.json of one experiment."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
     oof = pd.DataFrame({"student_id": data.train["student_id"], "prompt_id": data.train["prompt_id"],
@@ -213,6 +222,10 @@ def write_artifacts(
     test = pd.DataFrame({"student_id": data.test["student_id"],
                          **{t: result.test[:, j] for j, t in enumerate(TARGETS)}})  # fmt: skip
     test.to_csv(out / "test.csv", index=False)
+    if result.full_test is not None:
+        full = pd.DataFrame({"student_id": data.test["student_id"],
+                             **{t: result.full_test[:, j] for j, t in enumerate(TARGETS)}})  # fmt: skip
+        full.to_csv(out / "test_full_data.csv", index=False)
     scores = {"metric": "MCRMSE", "cv": result.cv, "folds": result.folds, "seconds": result.seconds,
               "per_prompt": rmse_by(result.targets, result.oof, data.train["prompt_id"].to_numpy())
               .to_dict(orient="records")}  # fmt: skip

@@ -13,9 +13,12 @@ known exactly rather than recovered from offsets. Truncation cuts the prompt tex
 (``max_prompt_tokens`` caps it first), never the question or the summary; only when question and summary
 alone do not fit is the summary's end cut, and its mask follows.
 
-A decoder tokenizer without ``[CLS]``/``[SEP]`` (Qwen2) gets its EOS token as the separator and as the last
-token (its pad token, or else a newline, when it has no EOS): the last token has then seen the whole input,
-which is what ``pooling="last"`` reads.
+A decoder tokenizer without ``[CLS]``/``[SEP]`` (Qwen2, Gemma) gets its EOS token as the separator and as the
+last token (its pad token, or else a newline, when it has no EOS). A decoder attends only to earlier
+tokens, so for it the summary comes *last*: ``question [EOS] prompt text [EOS] summary [EOS]``. With the
+summary first its tokens could never see the prompt, and the head mask would pool a summary-only model;
+this way every summary token has read the prompt, and the last token (``pooling="last"``) has read
+everything.
 
 An empty summary is a valid input: its ``summary_mask`` is all zero and the model's pooling falls back to
 the whole input for that row (``commonlit.model.pool``).
@@ -29,12 +32,17 @@ from transformers import PreTrainedTokenizerBase
 VARIANTS = ("summary", "naive", "pooled")
 
 
+def _pair(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int], list[int]]:
+    """The ids of "a", of "b", and of the pair ("a", "b") with the tokenizer's special tokens."""
+    a = tokenizer("a", add_special_tokens=False)["input_ids"]
+    b = tokenizer("b", add_special_tokens=False)["input_ids"]
+    return a, b, tokenizer("a", "b")["input_ids"]
+
+
 def special_tokens(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int], list[int]]:
     """(prefix, separator, suffix) ids the tokenizer puts around a text pair: ``[CLS]``, ``[SEP]``, ``[SEP]``
     for BERT/DeBERTa. Tokenizers that add none (decoders) get ``[]``, EOS, EOS (see the module docstring)."""
-    a = tokenizer("a", add_special_tokens=False)["input_ids"]
-    b = tokenizer("b", add_special_tokens=False)["input_ids"]
-    pair = tokenizer("a", "b")["input_ids"]
+    a, b, pair = _pair(tokenizer)
     start = next(i for i in range(len(pair)) if pair[i : i + len(a)] == a)
     end = next(i for i in range(len(pair) - len(b), start + len(a) - 1, -1) if pair[i : i + len(b)] == b)
     prefix, separator, suffix = pair[:start], pair[start + len(a) : end], pair[end + len(b) :]
@@ -45,6 +53,13 @@ def special_tokens(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[
             return prefix, [token], [token]
     newline = tokenizer("\n", add_special_tokens=False)["input_ids"]
     return prefix, newline, newline
+
+
+def is_causal(tokenizer: PreTrainedTokenizerBase) -> bool:
+    """True for a tokenizer that puts no separator between a text pair: a decoder's (see the module
+    docstring)."""
+    a, b, pair = _pair(tokenizer)
+    return any(pair[i : i + len(a) + len(b)] == a + b for i in range(len(pair)))
 
 
 def _tokenize(tokenizer: PreTrainedTokenizerBase, texts: pd.Series) -> list[list[int]]:
@@ -87,14 +102,20 @@ def encode(
         room = max_length - len(prefix) - 2 * len(sep) - len(suffix)
         if room < 0:
             raise ValueError(f"max_length: {max_length} leaves no room for the special tokens")
+        summary_last = is_causal(tokenizer)
         for question, summary, prompt in zip(questions, summaries, prompts, strict=True):
             question = question[:room]  # only a question longer than the whole input is ever cut
             summary = summary[: room - len(question)]
             if max_prompt_tokens > 0:
                 prompt = prompt[:max_prompt_tokens]
             prompt = prompt[: room - len(question) - len(summary)]
-            ids.append(prefix + question + sep + summary + sep + prompt + suffix)
-            before = len(prefix) + len(question) + len(sep)
-            after = len(sep) + len(prompt) + len(suffix)
+            if summary_last:
+                ids.append(prefix + question + sep + prompt + sep + summary + suffix)
+                before = len(prefix) + len(question) + len(sep) + len(prompt) + len(sep)
+                after = len(suffix)
+            else:
+                ids.append(prefix + question + sep + summary + sep + prompt + suffix)
+                before = len(prefix) + len(question) + len(sep)
+                after = len(sep) + len(prompt) + len(suffix)
             masks.append([0] * before + [1] * len(summary) + [0] * after)
     return {"input_ids": ids, "attention_mask": [[1] * len(x) for x in ids], "summary_mask": masks}

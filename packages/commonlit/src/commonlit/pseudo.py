@@ -12,6 +12,12 @@ row is the whole difficulty, and two rules decide it here:
    validation prompts, all labelled by fold model ``k`` (which saw neither); the generated rows of the
    other training prompts are labelled by other fold models and are left out of fold ``k``.
 
+The validation prompts' own generated rows make the CV *transductive*: no true label leaks, but the fold
+models learn from summaries of the very prompts they are scored on, and the submission path does the same
+for the test prompts only if summaries are generated and labelled for them at inference, which
+``commonlit-predict`` does not do. When the generator writes new prompts (the 1st place's setting), their
+rows are the part of the CV gain that carries over to unseen prompts; ``counts()`` tells the two apart.
+
 The full-data model (no CV to protect) trains on every generated row: training prompts' rows labelled out
 of fold, new prompts' rows by the mean of the fold models. Each use is counted (:meth:`PseudoLabels.counts`).
 ``commonlit-pseudo-label`` labels a ``generated.csv`` with the fold models of a saved experiment.
@@ -84,6 +90,9 @@ class PseudoLabels:
         return {
             "rows": len(self.frame),
             "new_prompt_rows": int((self.prompt_fold == NEW_PROMPT).sum()),
+            "own_validation_prompt_rows_per_fold": [
+                int((self.prompt_fold == k).sum()) for k in range(n_folds)
+            ],
             "training_prompt_rows": int((self.prompt_fold != NEW_PROMPT).sum()),
             "used_per_fold": per_fold,
             "left_out_per_fold (labelled by a model that saw the fold)": [

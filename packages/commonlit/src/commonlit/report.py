@@ -75,6 +75,17 @@ def prompt_table(rungs, targets: np.ndarray, prompts: np.ndarray) -> pd.DataFram
     return table
 
 
+def fold_table(rungs, targets: np.ndarray, fold: np.ndarray) -> pd.DataFrame:
+    """Content and wording RMSE of each rung on each fold, as "content / wording"."""
+    table = pd.DataFrame({"rung": [r.name for r in rungs]})
+    for k in range(int(fold.max()) + 1):
+        table[f"fold {k}"] = [
+            " / ".join(f"{rmse_by(targets[fold == k], r.oof[fold == k], np.zeros((fold == k).sum()))[t].iloc[0]:.3f}"
+                       for t in TARGETS) for r in rungs
+        ]  # fmt: skip
+    return table
+
+
 def write(
     out: Path, rungs, found: list[Claim], artefacts: dict, *, data: str, preset: str, settings: dict
 ) -> dict:
@@ -92,7 +103,11 @@ def write(
         "",
         markdown(ladder_table(rungs, targets)),
         "",
-        "## Per prompt (out of fold)",
+        "## Per fold (out of fold): content / wording RMSE",
+        "",
+        markdown(fold_table(rungs, targets, artefacts["fold"])),
+        "",
+        "## Per prompt (out of fold): MCRMSE",
         "",
         markdown(prompt_table(rungs, targets, prompts)),
         "",

@@ -243,6 +243,9 @@ def run_ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path)
             prompt_folds(generated["prompt_id"], fold_of_prompt(data.train, fold)),
             base.pseudo_weight,
         )
+        labels.to_csv(
+            out / "pseudo_labels.csv"
+        )  # commonlit-train --pseudo_data takes it (same folds and seed)
         pseudo = ladder.add(ladder.experiment(
             "pseudo-labels", f"prompt-pooled + {len(generated)} generated summaries, pseudo-labelled, weight "
             f"{base.pseudo_weight:g}", variant="pooled", pseudo=labels)[1])  # fmt: skip
@@ -393,7 +396,7 @@ def main(argv: list[str] | None = None) -> None:
     found = claims(ladder, evidence, args.seed)
     artefacts.update(targets=ladder.targets, prompts=ladder.data.train["prompt_id"].to_numpy(),
                      model_line=model_line(base, len(ladder.targets), ladder.data.train["prompt_id"].nunique()),
-                     folds_line=f"{ladder.fold.max() + 1} folds")  # fmt: skip
+                     folds_line=f"{ladder.fold.max() + 1} folds", fold=ladder.fold)  # fmt: skip
     results = report.write(out, rungs, found, artefacts, data=data_name, preset=preset, settings=asdict(args))
     write_results(out / "results.json", results)
     print(report.markdown(report.ladder_table(rungs, ladder.targets)))
