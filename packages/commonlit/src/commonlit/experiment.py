@@ -103,27 +103,28 @@ def assign_folds(train: pd.DataFrame, n_folds: int, seed: int) -> np.ndarray:
     return make_folds(train, n_folds, "group", groups="prompt_id", seed=seed)["fold"].to_numpy()
 
 
+def target_rmse(targets: np.ndarray, preds: np.ndarray) -> np.ndarray:
+    """RMSE of each target column (content, wording); MCRMSE is their mean."""
+    return np.sqrt(np.mean((targets - preds) ** 2, axis=0))
+
+
 def rmse_by(targets: np.ndarray, preds: np.ndarray, keys: np.ndarray) -> pd.DataFrame:
     """MCRMSE and the RMSE of each target per value of ``keys`` (folds or prompts), one row each."""
     rows = []
     for key in pd.unique(keys):
         held = keys == key
-        err = np.sqrt(np.mean((targets[held] - preds[held]) ** 2, axis=0))
+        err = target_rmse(targets[held], preds[held])
         rows.append({"key": key, "rows": int(held.sum()), "mcrmse": float(err.mean()),
                      **{t: float(e) for t, e in zip(TARGETS, err, strict=True)}})  # fmt: skip
     return pd.DataFrame(rows)
 
 
-@dataclass
-class ExperimentResult:
-    name: str
-    targets: np.ndarray  # (n_train, 2) the training rows' content, wording
-    oof: np.ndarray  # (n_train, 2) out-of-fold predictions, data.train order
-    test: np.ndarray  # (n_test, 2) mean of the fold models
-    fold: np.ndarray  # fold of each training row
-    seconds: float
-    full_test: np.ndarray | None = None  # the full-data model's test predictions (``full_data``)
-    also: list[np.ndarray] = field(default_factory=list)  # each fold model's predictions on ``also_predict``
+class OutOfFold:
+    """The scores of out-of-fold predictions (``targets``, ``oof``, ``fold``), for experiments and rungs."""
+
+    targets: np.ndarray
+    oof: np.ndarray
+    fold: np.ndarray
 
     @property
     def cv(self) -> float:
@@ -133,6 +134,18 @@ class ExperimentResult:
     @property
     def folds(self) -> list[float]:
         return fold_scores(self.targets, self.oof, self.fold)
+
+
+@dataclass
+class ExperimentResult(OutOfFold):
+    name: str
+    targets: np.ndarray  # (n_train, 2) the training rows' content, wording
+    oof: np.ndarray  # (n_train, 2) out-of-fold predictions, data.train order
+    test: np.ndarray  # (n_test, 2) mean of the fold models
+    fold: np.ndarray  # fold of each training row
+    seconds: float
+    full_test: np.ndarray | None = None  # the full-data model's test predictions (``full_data``)
+    also: list[np.ndarray] = field(default_factory=list)  # each fold model's predictions on ``also_predict``
 
 
 def fold_scores(targets: np.ndarray, preds: np.ndarray, fold: np.ndarray) -> list[float]:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from commonlit.data import TARGETS
-from commonlit.experiment import rmse_by
+from commonlit.experiment import rmse_by, target_rmse
 from shared.report import Claim, bootstrap, claims_markdown, results
 
 METRIC = "MCRMSE of the pooled out-of-fold predictions (content, wording)"
@@ -59,7 +59,7 @@ def ladder_table(rungs, targets: np.ndarray) -> pd.DataFrame:
     """One row per rung: pooled-OOF MCRMSE, each target's RMSE, the folds', the test score, seconds, note."""
     rows = []
     for r in rungs:
-        err = np.sqrt(np.mean((targets - r.oof) ** 2, axis=0))
+        err = target_rmse(targets, r.oof)
         rows.append({"rung": r.name, "CV MCRMSE": r.cv, **{f"{t} RMSE": float(e) for t, e in zip(TARGETS, err, strict=True)},
                      "folds": ", ".join(f"{f:.3f}" for f in r.folds),
                      "test MCRMSE": "—" if r.test_score is None else r.test_score,
@@ -80,8 +80,7 @@ def fold_table(rungs, targets: np.ndarray, fold: np.ndarray) -> pd.DataFrame:
     table = pd.DataFrame({"rung": [r.name for r in rungs]})
     for k in range(int(fold.max()) + 1):
         table[f"fold {k}"] = [
-            " / ".join(f"{rmse_by(targets[fold == k], r.oof[fold == k], np.zeros((fold == k).sum()))[t].iloc[0]:.3f}"
-                       for t in TARGETS) for r in rungs
+            " / ".join(f"{e:.3f}" for e in target_rmse(targets[fold == k], r.oof[fold == k])) for r in rungs
         ]  # fmt: skip
     return table
 
@@ -136,8 +135,7 @@ def write(
     ]
     (out / "report.md").write_text("\n".join(lines))
     experiments = [{"name": r.name, "cv": r.cv, "folds": r.folds, "seconds": r.seconds, "test": r.test_score,
-                    **{f"{t}_rmse": float(np.sqrt(np.mean((targets[:, j] - r.oof[:, j]) ** 2)))
-                       for j, t in enumerate(TARGETS)}, "note": r.note} for r in rungs]  # fmt: skip
+                    **{f"{t}_rmse": float(e) for t, e in zip(TARGETS, target_rmse(targets, r.oof), strict=True)}, "note": r.note} for r in rungs]  # fmt: skip
     return results(chapter="commonlit", metric=METRIC, higher_is_better=False, data=data, preset=preset,
                    experiments=experiments, claims=found, best=best.name, settings=settings,
                    seeds=artefacts["seeds"], ensemble_weights=artefacts["weights"],

@@ -35,7 +35,7 @@ from transformers import HfArgumentParser
 from commonlit import ensemble, report
 from commonlit.configs import ExperimentConfig
 from commonlit.data import TARGETS, CommonlitData, DataError, load_competition
-from commonlit.experiment import assign_folds, fold_scores, run_experiment, with_features
+from commonlit.experiment import OutOfFold, assign_folds, run_experiment, with_features
 from commonlit.generate import GenerateConfig, generate
 from commonlit.paths import open_run, resolve_data_dir
 from commonlit.pseudo import PseudoLabels, fold_of_prompt, prompt_folds
@@ -116,7 +116,7 @@ def resolve_preset(args: ReproduceArguments) -> str:
 
 
 @dataclass
-class Rung:
+class Rung(OutOfFold):
     """One row of the ladder: out-of-fold and test predictions, and the saved models that rebuild the test
     predictions (``members``: [(name, [model dirs under models/], weights per target)])."""
 
@@ -129,14 +129,6 @@ class Rung:
     members: list = field(default_factory=list)
     test_score: float | None = None
     note: str = ""
-
-    @property
-    def cv(self) -> float:
-        return mcrmse(self.targets, self.oof)
-
-    @property
-    def folds(self) -> list[float]:
-        return fold_scores(self.targets, self.oof, self.fold)
 
 
 def subset(data: CommonlitData, per_prompt: int, seed: int) -> CommonlitData:
@@ -161,6 +153,7 @@ class Ladder:
                       else data.test_labels[list(TARGETS)].to_numpy(dtype=float))  # fmt: skip
         self.rungs: dict[str, Rung] = {}
         self.blended: list[str] = []  # the ensemble's members
+        self.averaged: dict[str, str] = {}  # each multi-seed recipe's rung: its seed average, or its one seed
         self.generator = ""  # the LLM that wrote the generated summaries
 
     def test_score(self, test: np.ndarray | None) -> float | None:
@@ -252,12 +245,13 @@ def run_ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path)
     members = [lgbm]
     for family, runs in (("summary-only", summary), ("prompt-pooled", pooled)):
         members.append(ladder.add(ladder.seed_average(family, runs)) if len(runs) > 1 else runs[0])
+        ladder.averaged[family] = members[-1].name
     members += [pseudo] if pseudo is not None else []
     rung, weights = ladder.blend(members)
     ladder.add(rung)
 
     spread = [{"experiment": family, "cv per seed": [r.cv for r in runs], "seed std": float(np.std([r.cv for r in runs])),
-               "seed average": ensemble_cv(ladder, runs)} for family, runs in (("summary-only", summary),
+               "seed average": ladder.rungs[ladder.averaged[family]].cv} for family, runs in (("summary-only", summary),
                                                                             ("prompt-pooled", pooled))]  # fmt: skip
     ensemble.plot_seed_spread({r["experiment"]: r["cv per seed"] for r in spread},
                               {r["experiment"]: r["seed average"] for r in spread}, out / "seed_spread.png")  # fmt: skip
@@ -270,10 +264,6 @@ def run_ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path)
         "base": base, "data": data,
     }  # fmt: skip
     return ladder, artefacts
-
-
-def ensemble_cv(ladder: Ladder, runs: list[Rung]) -> float:
-    return mcrmse(ladder.targets, ensemble.seed_average([r.oof for r in runs]))
 
 
 def generated_rows(args: ReproduceArguments, preset: str, data: CommonlitData):
@@ -325,13 +315,7 @@ def claims(ladder: Ladder, evidence: str, seed: int) -> list:
     """The write-ups' findings on this run (rung names as in :func:`run_ladder`)."""
     rungs, targets = ladder.rungs, ladder.targets
     prompts = ladder.data.train["prompt_id"].to_numpy()
-    avg = {
-        f: (f"{f} ×{n}" if f"{f} ×{n}" in rungs else f)
-        for f, n in (
-            ("summary-only", _n_seeds(rungs, "summary-only")),
-            ("prompt-pooled", _n_seeds(rungs, "prompt-pooled")),
-        )
-    }
+    avg = ladder.averaged
     best = min(ladder.blended, key=lambda n: rungs[n].cv)
     # generated text from a tiny stand-in LLM says nothing about what an LLM's summaries are worth
     generator = "mechanics" if ladder.generator.startswith("tiny:") else evidence
@@ -354,10 +338,6 @@ def claims(ladder: Ladder, evidence: str, seed: int) -> list:
         found.append(report.claim(text, base, tech, rungs, targets, prompts, evidence=what, seed=seed,
                                   margin=margin))  # fmt: skip
     return found
-
-
-def _n_seeds(rungs: dict, family: str) -> int:
-    return max([int(name.split("×")[1]) for name in rungs if name.startswith(f"{family} ×")] or [1])
 
 
 def write_models(out: Path, best: Rung) -> None:
