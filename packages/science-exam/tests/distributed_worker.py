@@ -1,0 +1,48 @@
+"""Run by ``test_distributed.py`` under ``accelerate launch``: one fit of the multiple-choice reader on a tiny
+frame, then each rank writes a digest of its weights so the test can compare the ranks."""
+
+import json
+import os
+import sys
+
+import deepspeed.comm
+import numpy as np
+import pandas as pd
+import torch
+
+from science_exam import reader
+from science_exam.configs import ExperimentConfig
+from shared.launch import weights_digest
+
+
+def main(backbone: str, out_dir: str) -> None:
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    words = np.array(["quartz", "red", "blue", "river", "star", "frog", "iron", "green", "melts", "glows"])
+    rows = []
+    for i in range(32):
+        options = list(rng.choice(words, size=5, replace=False))
+        answer = int(rng.integers(5))
+        rows.append({"id": f"q{i}", "prompt": "Which one is named?", **dict(zip("ABCDE", options, strict=True)),
+                     "answer": "ABCDE"[answer], "context": f"The answer is {options[answer]}."})  # fmt: skip
+    config = ExperimentConfig(backbone=backbone, mc_pooling="mean", max_length=32, epochs=1.0, batch_size=4,
+                              gradient_accumulation_steps=1, learning_rate=1e-3, warmup_ratio=0.0, bf16=False)  # fmt: skip
+    initial = weights_digest(reader.build_scorer(reader.AutoModelForMultipleChoice, backbone, "mean", "choice", 0,
+                                                 "sdpa", config.seed))  # fmt: skip
+    trained = reader.fit(config, pd.DataFrame(rows), "distributed")
+    engaged = deepspeed.comm.is_initialized()  # only when the Trainer really built a DeepSpeed engine
+    rank = int(os.environ.get("RANK", "0"))
+    result = {
+        "rank": rank,
+        "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+        "distributed": torch.distributed.is_initialized(),
+        "zero_stage": int(os.environ["ACCELERATE_DEEPSPEED_ZERO_STAGE"]) if engaged else None,
+        "initial": initial,
+        "digest": weights_digest(trained.model),
+    }
+    with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
+        json.dump(result, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
