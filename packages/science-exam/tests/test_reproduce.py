@@ -24,8 +24,9 @@ def run(sample_dir, tmp_path_factory):
     patch.setattr(reproduce, "QGEN", {**reproduce.QGEN, "cpu": {**reproduce.QGEN["cpu"], "generator": "tiny:qwen2",
                                                               "n_passages": 4, "max_new_tokens": 16}})  # fmt: skip
     patch.setattr(reproduce, "SIZES", {**reproduce.SIZES, "cpu": (20, 2, 0.3)})
+    patch.chdir(sample_dir.parent)  # a relative --data-dir, as a user types it
     try:
-        reproduce.main(["--data-dir", str(sample_dir), "--output-dir", str(out), "--preset", "cpu"])
+        reproduce.main(["--data-dir", sample_dir.name, "--output-dir", str(out), "--preset", "cpu"])
     finally:
         patch.undo()
     return out

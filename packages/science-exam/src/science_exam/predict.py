@@ -32,6 +32,8 @@ from shared.console import log_to_file, progress
 
 
 def _check_member(path: Path, models: Path, member: dict, where: str) -> None:
+    if not isinstance(member, dict):
+        raise DataError(f"{path}: {where} is not a JSON object")
     for key in ("name", "folds", "tta"):
         if key not in member:
             raise DataError(f"{path}: {where} has no {key!r}")
@@ -49,7 +51,12 @@ def read_manifest(models: Path) -> dict:
         raise DataError(
             f"{path}: not found (write models/ with science-exam-reproduce or science-exam-train)"
         )
-    manifest = json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}: not valid JSON ({err})") from err
+    if not isinstance(manifest, dict):
+        raise DataError(f"{path}: expected a JSON object")
     kind = manifest.get("kind")
     if kind == "blend":
         if not manifest.get("members"):
@@ -128,5 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         proba = predict_test(Path(args.models), test)
     except DataError as err:
         sys.exit(f"error: {err}")
+    except (OSError, ValueError, TypeError) as err:  # a saved file missing or edited by hand
+        sys.exit(f"error: {args.models}: a saved model could not be loaded ({type(err).__name__}: {err})")
     write_submission(output, test["id"], proba)
     print(f"wrote {output}: {len(test)} questions")

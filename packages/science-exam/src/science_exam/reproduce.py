@@ -277,7 +277,9 @@ def run_ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path)
     """Run every rung; returns (the ladder, artefacts for the report)."""
     max_extra, tta, budget = SIZES[preset]
     max_extra = max_extra if args.max_extra is None else args.max_extra
-    data = load_competition(data_dir, extra=sorted((data_dir / "extra").glob("*.csv")), corpus=args.corpus)
+    data = load_competition(
+        data_dir, extra=sorted(p.resolve() for p in (data_dir / "extra").glob("*.csv")), corpus=args.corpus
+    )
     settings = dict(CPU if preset == "cpu" else FULL)
     if args.backbone:
         settings.update(backbone=args.backbone, num_layers=0)

@@ -169,7 +169,8 @@ def fit_reranker(pairs: pd.DataFrame, config, desc: str) -> Reranker:
     model = build_scorer(
         AutoModelForSequenceClassification, config.rerank_backbone, config.rerank_pooling, "binary",
         config.rerank_num_layers, config.attn_implementation, config.seed,
-        **({"num_labels": 1, "problem_type": "multi_label_classification"} if config.rerank_pooling == "model" else {}),
+        **({"num_labels": 1, "problem_type": "multi_label_classification", "ignore_mismatched_sizes": True}
+           if config.rerank_pooling == "model" else {}),  # a 2-label cross-encoder gets a fresh 1-logit head
     )  # fmt: skip
     losses = train_model(
         model, rows, pad_id(tokenizer), desc, batch_size=config.rerank_batch_size, epochs=config.rerank_epochs,
