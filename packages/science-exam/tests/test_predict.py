@@ -16,9 +16,14 @@ from science_exam.predict import read_manifest
         ({"kind": "stack"}, "'kind' must be 'blend' or 'cascade', got 'stack'"),
         ({"kind": "blend", "members": []}, "a blend with no members"),
         ({"kind": "blend", "members": ["x"]}, "members[0] is not a JSON object"),
-        ({"kind": "blend", "members": [{"name": "a", "folds": ["a/fold-0"], "tta": 0, "weight": 1}]},
-         "members[0] (a): fold folder"),
-        ({"kind": "cascade", "small": {"name": "s", "folds": ["s/fold-0"], "tta": 0}}, "without its 'large' reader"),
+        (
+            {"kind": "blend", "members": [{"name": "a", "folds": ["a/fold-0"], "tta": 0, "weight": 1}]},
+            "members[0] (a): fold folder",
+        ),
+        (
+            {"kind": "cascade", "small": {"name": "s", "folds": ["s/fold-0"], "tta": 0}},
+            "without its 'large' reader",
+        ),
     ],
 )
 def test_broken_manifests_give_one_line(tmp_path, manifest, expected):
