@@ -389,7 +389,8 @@ def claims(ladder: Ladder, evidence: str, llm_evidence: str, seed: int):
 
 
 def write_models(out: Path, best: Rung) -> None:
-    """Keep in ``models/`` only the index and the fold pipelines that ``best`` needs, and the manifest."""
+    """Keep in ``models/`` only the index and the fold pipelines that ``best`` needs (no cross-encoder when its
+    members read without reranking), and the manifest."""
     models = out / "models"
     recipe = dict(best.recipe)
     members = recipe["members"] if recipe["kind"] == "blend" else [recipe["small"], recipe["large"]]
@@ -399,9 +400,16 @@ def write_models(out: Path, best: Rung) -> None:
     for path in models.iterdir():
         if path.is_dir() and path.name not in needed:
             shutil.rmtree(path)
-    uses_index = (models / INDEX).is_dir() and any(
-        load_config(models / m["folds"][0]).retrieval != "none" for m in members
-    )
+    configs = [replace(load_config(models / m["folds"][0]), **m.get("overrides", {})) for m in members]
+    reranking = {
+        rel.split("/")[0] for m, c in zip(members, configs, strict=True) if c.rerank for rel in m["folds"]
+    }
+    for reranker in models.glob(
+        "*/fold-*/reranker"
+    ):  # read without reranking: the cross-encoders are not needed
+        if reranker.parent.parent.name not in reranking:
+            shutil.rmtree(reranker)
+    uses_index = (models / INDEX).is_dir() and any(c.retrieval != "none" for c in configs)
     if not uses_index and (models / INDEX).is_dir():
         shutil.rmtree(models / INDEX)
     manifest = {"rung": best.name, **recipe, "index": INDEX if uses_index else None}
