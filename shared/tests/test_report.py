@@ -147,3 +147,13 @@ def test_results_schema_markdown_and_strict_json(tmp_path):
     with pytest.raises(ValueError, match=r"experiments\[0\] \(a\): missing \['folds', 'seconds'\]"):
         results(chapter="d", metric="m", higher_is_better=True, data="s", preset="cpu",
                 experiments=[{"name": "a", "cv": 1.0}], claims=[])  # fmt: skip
+
+
+def test_markdown_table_by_hand():
+    import pandas as pd
+
+    from shared.report import markdown_table
+
+    frame = pd.DataFrame({"a": [1, 2], "b": [0.5, 1 / 3], "c": ["x", "—"]})
+    assert markdown_table(frame) == "| a | b | c |\n|---|---|---|\n| 1 | 0.5000 | x |\n| 2 | 0.3333 | — |"
+    assert markdown_table(frame, decimals=1).splitlines()[3] == "| 2 | 0.3 | — |"

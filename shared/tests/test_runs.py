@@ -36,3 +36,14 @@ def test_run_dir_is_the_given_folder_or_a_timestamped_one_under_outputs():
     auto = run_dir(None, "demo", "train")
     assert auto.parent == output_root("demo") == Path("outputs/demo")
     assert auto.name.startswith("train-") and len(auto.name) == len("train-20261125-230000")
+
+
+def test_open_run_makes_the_folder_and_sends_the_logs_to_its_run_log(tmp_path, monkeypatch):
+    import shared.console
+    from shared.runs import open_run
+
+    calls = []  # log_to_file changes process-wide logging (tested in test_console): record the call only
+    monkeypatch.setattr(shared.console, "log_to_file", lambda path, verbose: calls.append((path, verbose)))
+    out = open_run(str(tmp_path / "run"), "chapter", "reproduce", verbose=True)
+    assert out == tmp_path / "run" and out.is_dir()
+    assert calls == [(out / "run.log", True)]

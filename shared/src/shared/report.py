@@ -261,6 +261,16 @@ def results(
     }
 
 
+def markdown_table(frame, decimals: int = 4) -> str:
+    """A pipe table of a DataFrame, floats with ``decimals`` decimals, without pulling in ``tabulate`` for
+    ``DataFrame.to_markdown``. Example: columns a, b and one row (1, 0.5) give
+    ``"| a | b |\n|---|---|\n| 1 | 0.5000 |"``."""
+    cells = [[f"{v:.{decimals}f}" if isinstance(v, float) else str(v) for v in row]
+             for row in frame.itertuples(index=False)]  # fmt: skip
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|---" * len(frame.columns) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+
+
 def write_results(path: Path, content: dict) -> None:
     """results.json with NaN and infinities written as null (strict JSON)."""
 

@@ -38,6 +38,17 @@ def resolve_data_dir(
     return sample, "sample"
 
 
+def open_run(output_dir: str | None, chapter: str, prefix: str, verbose: bool = False) -> Path:
+    """The run folder (:func:`run_dir`), made, with the libraries' chatter (weight loading, Trainer logs,
+    warnings) sent to its ``run.log``; ``verbose`` leaves it on the terminal."""
+    from shared.console import log_to_file
+
+    out = run_dir(output_dir, chapter, prefix)
+    out.mkdir(parents=True, exist_ok=True)
+    log_to_file(out / "run.log", verbose=verbose)
+    return out
+
+
 def run_dir(output_dir: str | None, chapter: str, prefix: str) -> Path:
     """``output_dir`` when given, else ``outputs/<chapter>/<prefix>-<timestamp>``."""
     if output_dir:

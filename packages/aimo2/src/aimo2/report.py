@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from shared.report import claims_markdown, results, write_results
+from shared.report import claims_markdown, markdown_table, results, write_results
 
 # The columns of the results table printed at the end of a run (report.md has them all).
 CONSOLE_COLUMNS = ["rung", "correct", "samples/problem", "tokens/problem", "seconds/problem",
@@ -17,12 +17,8 @@ CONSOLE_COLUMNS = ["rung", "correct", "samples/problem", "tokens/problem", "seco
 
 
 def markdown(frame: pd.DataFrame) -> str:
-    """A pipe table (floats with 3 decimals) without pulling in ``tabulate`` for ``DataFrame.to_markdown``."""
-    cells = [
-        [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)
-    ]
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|---" * len(frame.columns) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+    """The report's pipe tables: floats with 3 decimals (``shared.report.markdown_table``)."""
+    return markdown_table(frame, decimals=3)
 
 
 def rung_table(rungs) -> pd.DataFrame:

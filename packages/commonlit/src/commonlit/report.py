@@ -17,7 +17,7 @@ import pandas as pd
 
 from commonlit.data import TARGETS
 from commonlit.experiment import rmse_by, target_rmse
-from shared.report import Claim, bootstrap, claims_markdown, results
+from shared.report import Claim, bootstrap, claims_markdown, markdown_table, results
 
 METRIC = "MCRMSE of the pooled out-of-fold predictions (content, wording)"
 # Non-inferiority margin of the "does not beat" claim: naive concatenation may not gain more than this.
@@ -47,12 +47,8 @@ def claim(text, baseline, technique, rungs, targets, prompts, *, evidence, seed=
 
 
 def markdown(frame: pd.DataFrame) -> str:
-    """A pipe table (floats with 4 decimals) without pulling in ``tabulate``."""
-    cells = [
-        [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)
-    ]
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|---" * len(frame.columns) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+    """The report's pipe tables: floats with 4 decimals (``shared.report.markdown_table``)."""
+    return markdown_table(frame, decimals=4)
 
 
 def ladder_table(rungs, targets: np.ndarray) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from pii.decode import plot_thresholds
 from pii.labels import ENTITY_TYPES
 from pii.scores import fbeta, micro_f5
 from pii.submission import submission_rows
-from shared.report import Claim, bootstrap, claims_markdown, results
+from shared.report import Claim, bootstrap, claims_markdown, markdown_table, results
 
 METRIC = "micro F5 of the pooled out-of-fold predictions"
 # (text, baseline rung, technique rung), the rungs named as in ``pii.reproduce``
@@ -33,12 +33,8 @@ CLAIMS = [
 
 
 def markdown(frame: pd.DataFrame) -> str:
-    """A pipe table (floats with 4 decimals) without pulling in ``tabulate`` for ``DataFrame.to_markdown``."""
-    cells = [
-        [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)
-    ]
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|---" * len(frame.columns) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+    """The report's pipe tables: floats with 4 decimals (``shared.report.markdown_table``)."""
+    return markdown_table(frame, decimals=4)
 
 
 def per_label(docs, preds) -> pd.DataFrame:

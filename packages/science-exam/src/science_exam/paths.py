@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared import runs
-from shared.console import log_to_file
 
 CHAPTER = "science-exam"
 MARKER = "train.csv"  # the sample writer writes it last: a half-written sample is made again
@@ -23,9 +22,5 @@ def resolve_data_dir(data_dir: str | None) -> tuple[Path, str]:
 
 
 def open_run(output_dir: str | None, prefix: str, verbose: bool = False) -> Path:
-    """The run folder, made, with the libraries' chatter sent to its ``run.log`` (``verbose``: left on the
-    terminal)."""
-    out = runs.run_dir(output_dir, CHAPTER, prefix)
-    out.mkdir(parents=True, exist_ok=True)
-    log_to_file(out / "run.log", verbose=verbose)
-    return out
+    """The run folder, made, its ``run.log`` receiving the libraries' chatter (``shared.runs.open_run``)."""
+    return runs.open_run(output_dir, CHAPTER, prefix, verbose)

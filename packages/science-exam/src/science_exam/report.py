@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shared.report import Claim, bootstrap, claims_markdown, results
+from shared.report import Claim, bootstrap, claims_markdown, markdown_table, results
 
 METRIC = "MAP@3 of the pooled out-of-fold option rankings"
 
@@ -38,12 +38,8 @@ def claim(text, baseline, technique, rungs, *, evidence, seed=0) -> Claim:
 
 
 def markdown(frame: pd.DataFrame) -> str:
-    """A pipe table (floats with 4 decimals) without pulling in ``tabulate``."""
-    cells = [
-        [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)
-    ]
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|---" * len(frame.columns) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+    """The report's pipe tables: floats with 4 decimals (``shared.report.markdown_table``)."""
+    return markdown_table(frame, decimals=4)
 
 
 def ladder_table(rungs) -> pd.DataFrame:
