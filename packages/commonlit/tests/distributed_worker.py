@@ -2,18 +2,15 @@
 decay and EMA on) on a tiny frame, then each rank writes a digest of its weights so the test can compare
 the ranks."""
 
-import json
-import os
 import sys
 
-import deepspeed.comm
 import numpy as np
 import pandas as pd
 import torch
 
 from commonlit.configs import ExperimentConfig
 from commonlit.model import build_model, fit
-from shared.launch import weights_digest
+from shared.launch import weights_digest, write_rank_report
 
 
 def main(backbone: str, out_dir: str) -> None:
@@ -30,18 +27,7 @@ def main(backbone: str, out_dir: str) -> None:
     )  # fmt: skip
     initial = weights_digest(build_model(backbone, config))  # the weights fit() starts from
     model, _ = fit(config, train, targets, "distributed")
-    engaged = deepspeed.comm.is_initialized()  # only when the Trainer really built a DeepSpeed engine
-    rank = int(os.environ.get("RANK", "0"))
-    result = {
-        "rank": rank,
-        "world_size": int(os.environ.get("WORLD_SIZE", "1")),
-        "distributed": torch.distributed.is_initialized(),
-        "zero_stage": int(os.environ["ACCELERATE_DEEPSPEED_ZERO_STAGE"]) if engaged else None,
-        "initial": initial,
-        "digest": weights_digest(model),
-    }
-    with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
-        json.dump(result, f)
+    write_rank_report(out_dir, initial, model)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,15 @@
 """Run by ``test_distributed.py`` under ``accelerate launch``: one fit of the multiple-choice reader on a tiny
 frame, then each rank writes a digest of its weights so the test can compare the ranks."""
 
-import json
-import os
 import sys
 
-import deepspeed.comm
 import numpy as np
 import pandas as pd
 import torch
 
 from science_exam import reader
 from science_exam.configs import ExperimentConfig
-from shared.launch import weights_digest
+from shared.launch import weights_digest, write_rank_report
 
 
 def main(backbone: str, out_dir: str) -> None:
@@ -30,18 +27,7 @@ def main(backbone: str, out_dir: str) -> None:
     initial = weights_digest(reader.build_scorer(reader.AutoModelForMultipleChoice, backbone, "mean", "choice", 0,
                                                  "sdpa", config.seed))  # fmt: skip
     trained = reader.fit(config, pd.DataFrame(rows), "distributed")
-    engaged = deepspeed.comm.is_initialized()  # only when the Trainer really built a DeepSpeed engine
-    rank = int(os.environ.get("RANK", "0"))
-    result = {
-        "rank": rank,
-        "world_size": int(os.environ.get("WORLD_SIZE", "1")),
-        "distributed": torch.distributed.is_initialized(),
-        "zero_stage": int(os.environ["ACCELERATE_DEEPSPEED_ZERO_STAGE"]) if engaged else None,
-        "initial": initial,
-        "digest": weights_digest(trained.model),
-    }
-    with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
-        json.dump(result, f)
+    write_rank_report(out_dir, initial, trained.model)
 
 
 if __name__ == "__main__":

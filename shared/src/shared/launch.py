@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -55,6 +56,34 @@ def launch_on_cpu(
     command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
                str(cpu_config(config_file, out_dir, num_processes)), *script]  # fmt: skip
     return subprocess.run(command, env=os.environ | CPU_ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def rank_reports(config_file: str | Path, script: list[str], out_dir: str | Path, num_processes: int = 2,
+                 timeout: float = 900) -> list[dict]:  # fmt: skip
+    """Launch ``script`` on CPU (:func:`launch_on_cpu`) and read the ``rank<r>.json`` each rank wrote with
+    :func:`write_rank_report`; a failed launch raises with the end of its stderr."""
+    run = launch_on_cpu(config_file, script, out_dir, num_processes, timeout)
+    if run.returncode != 0:
+        raise AssertionError(f"accelerate launch exited {run.returncode}:\n{run.stderr[-3000:]}")
+    return [json.loads((Path(out_dir) / f"rank{r}.json").read_text()) for r in range(num_processes)]
+
+
+def write_rank_report(out_dir: str | Path, initial: str, model: torch.nn.Module) -> None:
+    """In a launched worker: this rank's world, whether DeepSpeed really ran (and its ZeRO stage), the digest
+    of the weights training started from (``initial``) and of the trained ``model``."""
+    import deepspeed.comm
+
+    engaged = deepspeed.comm.is_initialized()  # only when the Trainer really built a DeepSpeed engine
+    rank = int(os.environ.get("RANK", "0"))
+    report = {
+        "rank": rank,
+        "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+        "distributed": torch.distributed.is_initialized(),
+        "zero_stage": int(os.environ["ACCELERATE_DEEPSPEED_ZERO_STAGE"]) if engaged else None,
+        "initial": initial,
+        "digest": weights_digest(model),
+    }
+    (Path(out_dir) / f"rank{rank}.json").write_text(json.dumps(report))
 
 
 def partitioned(model: torch.nn.Module) -> bool:
