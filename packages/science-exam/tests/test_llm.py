@@ -10,6 +10,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenize
 
 from science_exam import llm
 from science_exam.configs import ExperimentConfig
+from shared.llm import BASE, encode_text, ensure_padding
 from shared.tiny import resolve_backbone
 
 TEXTS = [
@@ -23,7 +24,7 @@ COLORS = ["red", "blue", "green", "amber", "violet", "silver", "orange", "purple
 @pytest.fixture(scope="module")
 def tiny():
     path = resolve_backbone("tiny:qwen2", TEXTS)
-    tokenizer = llm.ensure_padding(AutoTokenizer.from_pretrained(path))
+    tokenizer = ensure_padding(AutoTokenizer.from_pretrained(path))
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
     return path, tokenizer, model
 
@@ -84,7 +85,7 @@ def test_context_is_cut_to_max_length_but_never_the_question_or_options(tiny):
         f"Question: {frame['prompt'].iloc[0]}\nA) the mitochondrion\nB) the nucleus of a "
         "eukaryotic cell\nC) ribosome\nD) cell wall\nE) golgi\nAnswer:"
     )
-    tail = len(bare) - len(llm._ids(tokenizer, llm.INSTRUCTION))  # question and options
+    tail = len(bare) - len(encode_text(tokenizer, llm.INSTRUCTION))  # question and options
     assert short[-tail:] == long[-tail:]
     assert short[:-tail] == long[: budget - tail]  # the context is cut at its end
     assert "Context: The mitochondrion" in text
@@ -110,7 +111,7 @@ def test_letter_check_raises_when_letters_are_not_single_tokens():
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok)
     assert tokenizer.tokenize("Answer: A")[-2:] == ["Ġ", "A"]
     with pytest.raises(
-        ValueError, match=r"answer letters are not single tokens after 'Answer:'.*llm_mode options"
+        ValueError, match=r"the answers \['A', 'B', 'C', 'D', 'E'\] are not single tokens after 'Answer:'.*llm_mode options"
     ):
         llm.letter_token_ids(tokenizer)
 
@@ -171,17 +172,8 @@ def test_lora_training_lowers_the_loss_and_moves_only_the_adapters(tiny, mode, t
     np.testing.assert_allclose(again.predict_proba(frame), proba, atol=1e-6)
     assert not any(p.requires_grad for p in again.model.parameters())
     # a tiny base (shared.tiny's cache, absent offline) travels with the adapters; the rest is unchanged
-    assert again.settings.pop("base") == str(tmp_path / "reader" / llm.BASE)
+    assert again.settings.pop("base") == str(tmp_path / "reader" / BASE)
     assert again.settings == {k: v for k, v in settings.items() if k != "base"}
-
-
-def test_4bit_without_cuda_falls_back_with_a_warning(tiny):
-    path, _, _ = tiny
-    if torch.cuda.is_available():
-        pytest.skip("CUDA present: the NF4 path is taken")
-    with pytest.warns(UserWarning, match="load_in_4bit: no CUDA device"):
-        model = llm.load_base(path, load_in_4bit=True, bf16=True, attn_implementation="sdpa")
-    assert next(model.parameters()).dtype == torch.float32
 
 
 def test_fit_rejects_a_missing_answer_letter(tiny):

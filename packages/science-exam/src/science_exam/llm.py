@@ -33,11 +33,7 @@ same base.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import tempfile
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +42,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from transformers import (
-    AutoModelForCausalLM,
     AutoTokenizer,
-    BitsAndBytesConfig,
     DynamicCache,
     PreTrainedTokenizerBase,
     Trainer,
@@ -58,14 +52,24 @@ from transformers import (
 
 from science_exam.data import LETTERS
 from shared.console import progress, quiet_trainer
-from shared.tiny import cache_root, resolve_backbone
+from shared.llm import (
+    add_lora,
+    answer_token_ids,
+    bos_ids,
+    encode_text,
+    ensure_padding,
+    load_adapter,
+    load_base,
+    pad_left,
+    positions,
+    save_adapter,
+    token_logprobs,
+)
+from shared.tiny import resolve_backbone
 
 INSTRUCTION = "Answer the multiple-choice science question. Use the context when it helps."
 ANSWER_CUE = "Answer:"
 SETTINGS = "llm.json"
-ADAPTER = "adapter"
-TOKENIZER = "tokenizer"
-BASE = "base"
 MODES = ("letters", "options")
 
 
@@ -73,47 +77,12 @@ MODES = ("letters", "options")
 
 
 def letter_token_ids(tokenizer: PreTrainedTokenizerBase) -> tuple[int, ...]:
-    """The ids of the five answer letters as the model sees them right after ``Answer:``: the first of the
-    forms ``" A"`` and ``"A"`` for which each letter adds exactly one token (that decodes to the letter) to
-    the tokens of ``Answer:``, five distinct ids. Raises ``ValueError`` when neither form does."""
-    cue = tokenizer.encode(ANSWER_CUE, add_special_tokens=False)
-    seen = {}
-    for form in (" {}", "{}"):
-        ids, pieces = [], []
-        for letter in LETTERS:
-            full = tokenizer.encode(ANSWER_CUE + form.format(letter), add_special_tokens=False)
-            pieces.append(tokenizer.convert_ids_to_tokens(full[len(cue) :]))
-            single = full[: len(cue)] == cue and len(full) == len(cue) + 1
-            if single and tokenizer.decode(full[-1:]).strip() == letter:
-                ids.append(full[-1])
-        if len(set(ids)) == len(LETTERS):
-            return tuple(ids)
-        seen[form.format("A")] = pieces[0]
-    found = "; ".join(f"{form!r} -> {pieces}" for form, pieces in seen.items())
-    raise ValueError(
-        f"tokenizer {getattr(tokenizer, 'name_or_path', '')!r}: the answer letters are not single tokens after "
-        f"{ANSWER_CUE!r} ({found}); use llm_mode options"
-    )
-
-
-def ensure_padding(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
-    """Left padding (a decoder continues from the right end), and EOS as the pad token when there is none."""
-    tokenizer.padding_side = "left"
-    if tokenizer.pad_token_id is None:
-        if tokenizer.eos_token is None:
-            raise ValueError(f"tokenizer {tokenizer.name_or_path!r}: has neither a pad nor an EOS token")
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer
-
-
-def _ids(tokenizer, text: str) -> list[int]:
-    return tokenizer.encode(text, add_special_tokens=False) if text else []
-
-
-def _bos(tokenizer) -> list[int]:
-    """``[BOS]`` when the tokenizer puts one in front of a text (Llama, Gemma), else nothing (Qwen2)."""
-    bos = tokenizer.bos_token_id
-    return [bos] if bos is not None and tokenizer("x")["input_ids"][:1] == [bos] else []
+    """The ids of the five answer letters as the model sees them right after ``Answer:``
+    (``shared.llm.answer_token_ids``); raises ``ValueError`` when they are not single tokens."""
+    try:
+        return answer_token_ids(tokenizer, ANSWER_CUE, LETTERS)
+    except ValueError as err:
+        raise ValueError(f"{err}; use llm_mode options") from None
 
 
 @dataclass
@@ -136,7 +105,7 @@ def encode(
     missing = [c for c in ("prompt", *LETTERS) if c not in frame.columns]
     if missing:
         raise ValueError(f"questions: missing column(s) {missing}")
-    start = _bos(tokenizer) + _ids(tokenizer, INSTRUCTION)
+    start = bos_ids(tokenizer) + encode_text(tokenizer, INSTRUCTION)
     contexts = frame["context"] if "context" in frame.columns else pd.Series("", index=frame.index)
     prompts = []
     for (_, row), context in zip(frame.iterrows(), contexts.fillna("").astype(str), strict=True):
@@ -146,33 +115,16 @@ def encode(
             options = []
         else:
             listing = ""
-            options = [_ids(tokenizer, " " + text) for text in texts]
-        tail = _ids(tokenizer, f"\n\nQuestion: {row['prompt']}{listing}\n{ANSWER_CUE}")
-        head = start + _ids(tokenizer, "\n\nContext:") if context.strip() else start
+            options = [encode_text(tokenizer, " " + text) for text in texts]
+        tail = encode_text(tokenizer, f"\n\nQuestion: {row['prompt']}{listing}\n{ANSWER_CUE}")
+        head = start + encode_text(tokenizer, "\n\nContext:") if context.strip() else start
         room = max_length - len(head) - len(tail) - max((len(o) for o in options), default=0)
-        cut = _ids(tokenizer, " " + context.strip())[: max(room, 0)] if context.strip() else []
+        cut = encode_text(tokenizer, " " + context.strip())[: max(room, 0)] if context.strip() else []
         prompts.append(Prompt(head + cut + tail, options))
     return prompts
 
 
 # --- scores -------------------------------------------------------------------------------------------------
-
-
-def pad_left(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(ids, attention mask), each ``(len(seqs), longest)``, padded on the left."""
-    width = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for i, seq in enumerate(seqs):
-        if seq:
-            ids[i, width - len(seq) :] = torch.tensor(seq)
-            mask[i, width - len(seq) :] = 1
-    return ids, mask
-
-
-def positions(mask: torch.Tensor) -> torch.Tensor:
-    """Position ids that start at 0 on each row's first real token (left padding gets 0)."""
-    return (mask.cumsum(-1) - 1).clamp(min=0)
 
 
 def letter_scores(model, ids: torch.Tensor, mask: torch.Tensor, letters: torch.Tensor) -> torch.Tensor:
@@ -181,12 +133,6 @@ def letter_scores(model, ids: torch.Tensor, mask: torch.Tensor, letters: torch.T
         input_ids=ids, attention_mask=mask, position_ids=positions(mask), use_cache=False, logits_to_keep=1
     )
     return out.logits[:, -1, letters].float().log_softmax(-1)
-
-
-def _token_logprobs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """log p(target) under each row of ``logits`` (``(..., V)``), without a second vocabulary-sized tensor."""
-    logits = logits.float()
-    return logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - logits.logsumexp(-1)
 
 
 def continuation_scores(model, ids: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -200,7 +146,7 @@ def continuation_scores(model, ids: torch.Tensor, mask: torch.Tensor, lengths: t
         use_cache=False,
         logits_to_keep=span + 1,
     )
-    logp = _token_logprobs(out.logits[:, :-1], ids[:, -span:])  # logit t predicts token t + 1
+    logp = token_logprobs(out.logits[:, :-1], ids[:, -span:])  # logit t predicts token t + 1
     keep = torch.arange(span, device=ids.device).unsqueeze(0) >= (span - lengths.to(ids.device)).unsqueeze(1)
     return (logp * keep).sum(-1) / lengths.to(logp.device)
 
@@ -241,7 +187,7 @@ def score_options_cached(model, prompts: list[Prompt], pad_id: int) -> torch.Ten
         position_ids=start + torch.arange(width, device=device), past_key_values=cache, use_cache=True,
     )  # fmt: skip
     logp = torch.cat(
-        [_token_logprobs(first, cont[:, 0]).unsqueeze(1), _token_logprobs(out.logits[:, :-1], cont[:, 1:])], 1
+        [token_logprobs(first, cont[:, 0]).unsqueeze(1), token_logprobs(out.logits[:, :-1], cont[:, 1:])], 1
     )
     return ((logp * cont_mask).sum(-1) / lengths).view(len(prompts), n_options)
 
@@ -306,40 +252,6 @@ class OptionTrainer(Trainer):
         return (loss, {"scores": scores}) if return_outputs else loss
 
 
-def load_base(path: str, *, load_in_4bit: bool, bf16: bool, attn_implementation: str):
-    """``AutoModelForCausalLM.from_pretrained(path)``: NF4 on CUDA with ``load_in_4bit``, bf16 on CUDA with
-    ``bf16`` (a frozen base needs no float32 weights), else float32. Without CUDA ``load_in_4bit`` falls back
-    to float32 and warns."""
-    cuda = torch.cuda.is_available()
-    kwargs = {"dtype": torch.bfloat16 if cuda and bf16 else torch.float32}
-    if attn_implementation != "sdpa":
-        kwargs["attn_implementation"] = attn_implementation
-    if load_in_4bit and cuda:  # QLoRA: NF4 with double quantisation, bf16 compute, on this process' GPU
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=torch.bfloat16,
-        )  # fmt: skip
-        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}  # one GPU per process under DDP
-    elif load_in_4bit:
-        warnings.warn(
-            "load_in_4bit: no CUDA device, so the LLM's frozen base stays in float32 (bitsandbytes NF4 "
-            "needs a GPU here)", stacklevel=2,
-        )  # fmt: skip
-    return AutoModelForCausalLM.from_pretrained(path, **kwargs)
-
-
-def _lora(base, config, quantised: bool):
-    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
-
-    if quantised:
-        base = prepare_model_for_kbit_training(base, config.gradient_checkpointing)
-    lora = LoraConfig(
-        r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-        target_modules=list(config.lora_target_modules), task_type="CAUSAL_LM",
-    )  # fmt: skip
-    return get_peft_model(base, lora)
-
-
 def _labels(frame: pd.DataFrame) -> list[int]:
     if "answer" not in frame.columns:
         raise ValueError("questions: no answer column to train on")
@@ -398,19 +310,9 @@ class LlmReader:
         return scores / scores.sum(1, keepdims=True)
 
     def save(self, directory: Path) -> None:
-        """The adapters, the tokenizer and ``llm.json`` (the base it adapts and how to load it). A tiny local
-        base (``shared.tiny``'s cache, which an offline machine lacks) is copied in as ``base/``; a real base
-        stays a reference (its hub id or path: a Kaggle notebook attaches it as a dataset)."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(directory / ADAPTER)
-        self.tokenizer.save_pretrained(directory / TOKENIZER)
-        settings = dict(self.settings)
-        base = Path(settings["base"])
-        if base.is_dir() and cache_root().resolve() in base.resolve().parents:
-            shutil.copytree(base, directory / BASE, dirs_exist_ok=True)
-            settings["base"] = BASE
-        (directory / SETTINGS).write_text(json.dumps(settings, indent=2) + "\n")
+        """The adapters, the tokenizer and ``llm.json`` (the base it adapts and how to load it;
+        ``shared.llm.save_adapter``)."""
+        save_adapter(self.model, self.tokenizer, directory, self.settings, settings_file=SETTINGS)
 
 
 # ExperimentConfig field -> TrainingArguments argument (a ``warmup_steps`` below 1 is a ratio of the steps)
@@ -457,7 +359,10 @@ def fit(config, frame: pd.DataFrame, desc: str) -> LlmReader:
         bf16=config.bf16,
         attn_implementation=config.attn_implementation,
     )
-    model = _lora(base, config, quantised=config.load_in_4bit and torch.cuda.is_available())
+    model = add_lora(base, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
+                     target_modules=config.lora_target_modules,
+                     quantised=config.load_in_4bit and torch.cuda.is_available(),
+                     gradient_checkpointing=config.gradient_checkpointing)  # fmt: skip
     rows = [{"prompt": p, "label": y} for p, y in zip(prompts, labels, strict=True)]
     with tempfile.TemporaryDirectory() as scratch:
         args = training_arguments(config, scratch)
@@ -476,20 +381,5 @@ def fit(config, frame: pd.DataFrame, desc: str) -> LlmReader:
 def load(directory: Path) -> LlmReader:
     """The reader :meth:`LlmReader.save` wrote: its base from ``llm.json`` (a local path or a cached hub id;
     nothing is downloaded) with the saved adapters on top, on CUDA when there is one."""
-    from peft import PeftModel
-
-    directory = Path(directory)
-    path = directory / SETTINGS
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: not found (not an LLM reader saved by science-exam)")
-    settings = json.loads(path.read_text())
-    if settings["base"] == BASE:  # a tiny base saved alongside the adapters
-        settings["base"] = str(directory / BASE)
-    base = load_base(
-        settings["base"], load_in_4bit=settings["load_in_4bit"], bf16=settings["bf16"],
-        attn_implementation=settings["attn_implementation"],
-    )  # fmt: skip
-    model = PeftModel.from_pretrained(base, directory / ADAPTER)
-    if torch.cuda.is_available() and not (settings["load_in_4bit"]):
-        model.cuda()
-    return LlmReader(model.eval(), AutoTokenizer.from_pretrained(directory / TOKENIZER), settings)
+    model, tokenizer, settings = load_adapter(directory, settings_file=SETTINGS, owner="science-exam's LLM reader")
+    return LlmReader(model, tokenizer, settings)

@@ -33,16 +33,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import pandas as pd
-import torch
 import yaml
-from transformers import AutoModelForCausalLM, AutoTokenizer, HfArgumentParser
+from transformers import HfArgumentParser
 
 from science_exam.data import LETTERS
-from shared.console import progress
+from shared.generation import Backend, Messages, TransformersBackend, VllmBackend, render
 from shared.recipes import ConfigError, FieldError, parse_config
 from shared.tiny import resolve_backbone
 
@@ -59,8 +57,6 @@ COLUMNS = ("id", "prompt", *LETTERS, "answer", "passage_id")
 SYSTEM = "You are a science teacher who writes multiple-choice exam questions."
 FORMAT = "Question: <the question>\nA) <option>\nB) <option>\nC) <option>\nD) <option>\nE) <option>\nAnswer: <letter>"
 ANSWER_START = "Question:"
-
-Messages = list[dict[str, str]]
 
 
 # The config's rules: allowed values, lowest values, and fractions in (0, 1].
@@ -145,16 +141,6 @@ def request(title: str, passage: str) -> Messages:
     ]
 
 
-def render(tokenizer, messages: Messages, chat_template: bool = True) -> tuple[str, bool]:
-    """(prompt text, whether a chat template wrote it): the template continuing the final assistant message
-    when asked for and the tokenizer has one, else the messages as paragraphs ending with that message's
-    start."""
-    if chat_template and getattr(tokenizer, "chat_template", None):
-        text = tokenizer.apply_chat_template(messages, tokenize=False, continue_final_message=True)
-        return text, True
-    return "\n\n".join(m["content"] for m in messages), False
-
-
 def format_mcq(row) -> str:
     """An MCQ (``prompt``, ``A``..``E``, ``answer``) written in :data:`FORMAT`: what :func:`parse_mcq` reads
     and what a tiny generator is pretrained on."""
@@ -212,109 +198,6 @@ def parse_mcq(text: str) -> dict[str, str] | str:
     if letter is None or letter.group(1).upper() not in LETTERS:
         return "bad_answer"
     return {"prompt": question, **dict(zip(LETTERS, texts, strict=True)), "answer": letter.group(1).upper()}
-
-
-# --- backends -----------------------------------------------------------------------------------------------
-
-
-class Backend(Protocol):
-    def complete(self, requests: Sequence[Messages], seed: int, desc: str) -> list[str]:
-        """One sampled continuation of each request's last message, seeded by ``seed``; a bar named ``desc``."""
-        ...
-
-
-def _seed(*keys: int) -> int:
-    """A 31-bit seed drawn from integer keys (run seed, batch or request), independent across keys."""
-    return int(np.random.SeedSequence(list(keys)).generate_state(1)[0] >> 1)
-
-
-class TransformersBackend:
-    """``AutoModelForCausalLM.generate`` over left-padded batches; CUDA when visible, else CPU."""
-
-    def __init__(self, path: str, config: QgenConfig):
-        self.config = config
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.tokenizer.padding_side = "left"
-        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=config.dtype).eval()
-        self.model.to("cuda" if torch.cuda.is_available() else "cpu")
-        stop = self.model.generation_config.eos_token_id
-        if self.tokenizer.pad_token_id is None:
-            self.tokenizer.pad_token_id = stop[0] if isinstance(stop, list) else stop
-
-    def complete(self, requests: Sequence[Messages], seed: int, desc: str) -> list[str]:
-        config = self.config
-        sample = {"do_sample": True, "temperature": config.temperature, "top_p": config.top_p}
-        options = sample if config.temperature > 0 else {"do_sample": False}
-        texts = []
-        with progress(desc=desc, total=len(requests), unit="question") as bar:
-            for b, at in enumerate(range(0, len(requests), config.batch_size)):
-                chunk = requests[at : at + config.batch_size]
-                rendered = [render(self.tokenizer, r, config.chat_template) for r in chunk]
-                inputs = self.tokenizer(
-                    [text for text, _ in rendered], padding=True, return_tensors="pt",
-                    add_special_tokens=not rendered[0][1],  # a chat template writes its own special tokens
-                ).to(self.model.device)  # fmt: skip
-                with torch.random.fork_rng(devices=range(torch.cuda.device_count())), torch.inference_mode():
-                    torch.manual_seed(_seed(seed, b))
-                    out = self.model.generate(
-                        **inputs, max_new_tokens=config.max_new_tokens, pad_token_id=self.tokenizer.pad_token_id,
-                        **options,
-                    )  # fmt: skip
-                width = inputs["input_ids"].shape[1]
-                texts += self.tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
-                bar.update(len(rendered))
-        return texts
-
-
-class VllmBackend:
-    """vLLM's offline engine with the recipe's engine fields; request ``i`` sampled from seed ``(seed, i)``."""
-
-    def __init__(self, path: str, config: QgenConfig):
-        if not torch.cuda.is_available():
-            raise ConfigError(
-                "backend: vllm needs a CUDA GPU and none is visible; use --backend transformers"
-            )
-        try:
-            import vllm
-        except ImportError:
-            raise ConfigError(
-                "backend: vllm is not installed (uv sync --extra gpu on a GPU machine); or use --backend "
-                "transformers"
-            ) from None
-        self.config, self.vllm = config, vllm
-        self.engine = vllm.LLM(
-            model=path, tensor_parallel_size=config.tensor_parallel_size, max_model_len=config.max_model_len,
-            gpu_memory_utilization=config.gpu_memory_utilization, dtype=config.dtype,
-            quantization=config.quantization or None, seed=config.seed,
-        )  # fmt: skip
-        self.templated = config.chat_template and bool(
-            getattr(self.engine.get_tokenizer(), "chat_template", None)
-        )
-
-    def complete(self, requests: Sequence[Messages], seed: int, desc: str) -> list[str]:
-        config, texts = self.config, []
-        with progress(desc=desc, total=len(requests), unit="question") as bar:
-            for at in range(0, len(requests), config.batch_size):
-                chunk = list(requests[at : at + config.batch_size])
-                params = [
-                    self.vllm.SamplingParams(temperature=config.temperature, top_p=config.top_p,
-                                             max_tokens=config.max_new_tokens, seed=_seed(seed, at + i))
-                    for i in range(len(chunk))
-                ]  # fmt: skip
-                if self.templated:
-                    outputs = self.engine.chat(
-                        chunk,
-                        params,
-                        use_tqdm=False,
-                        add_generation_prompt=False,
-                        continue_final_message=True,
-                    )
-                else:  # a base model: the plain-text prompt
-                    plain = [render(None, messages, chat_template=False)[0] for messages in chunk]
-                    outputs = self.engine.generate(plain, params, use_tqdm=False)
-                texts += [output.outputs[0].text for output in outputs]
-                bar.update(len(chunk))
-        return texts
 
 
 def make_backend(config: QgenConfig, texts: Sequence[str] = ()) -> Backend:
