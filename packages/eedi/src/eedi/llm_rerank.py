@@ -1,0 +1,325 @@
+"""What the pointwise and the listwise LLM rerankers share: both read a prompt, look at the logits of the last
+position over a few answer tokens ("Yes"/"No", or the candidate letters) and are trained by a cross-entropy
+over those logits, under LoRA on a frozen base.
+
+- Inputs: the candidates are column indices into ``docs`` (the misconception names), one row per query;
+  :func:`check_candidates` and :func:`check_truth` reject a bad one with the row and column.
+- Prompts: the query's ``Question:`` text is the one part that ``max_length`` cuts (:func:`split_question`);
+  the construct, the answers, the candidates and the answer cue are never cut.
+- Training: :class:`AnswerTrainer` is a ``transformers.Trainer`` whose ``compute_loss`` is that
+  cross-entropy (the loss is on the few answer tokens at the last position, not on LM labels, so the
+  Trainer's own causal-LM loss does not apply); gradient accumulation, schedulers, bf16 and the
+  accelerate/DeepSpeed launchers work as for every other trainer of the chapter.
+- Saving: :class:`LoraReranker` writes the adapters, the tokenizer and its settings
+  (``shared.llm.save_adapter``); :func:`load_reranker` rebuilds it offline.
+- vLLM (``inference_backend: vllm``, the full recipe; CUDA only, imported lazily): the base with the
+  LoRA adapters as a ``LoRARequest``, automatic prefix caching (the prompts of one query share their
+  prefix), one generated token restricted to the answer tokens by ``allowed_token_ids``, and its
+  log-probabilities read with ``logprobs_mode="processed_logprobs"`` (vLLM's default, raw log-probabilities,
+  is computed before ``allowed_token_ids`` and would leave the answer tokens out of the top list). This path
+  is not run on CPU: no test covers it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from transformers import AutoTokenizer, PreTrainedTokenizerBase, Trainer, TrainingArguments, set_seed
+
+from shared.console import progress, quiet_trainer
+from shared.llm import (
+    ADAPTER,
+    BASE,
+    TOKENIZER,
+    add_lora,
+    ensure_padding,
+    load_adapter,
+    load_base,
+    pad_left,
+    positions,
+    save_adapter,
+)
+
+BACKENDS = ("transformers", "vllm")
+QUESTION = re.compile(r"(?:^|\n)Question:")
+VLLM_CHUNK = 4096  # prompts per vLLM call: the engine batches inside a call; the bar moves between calls
+
+
+# --- inputs -------------------------------------------------------------------------------------------------
+
+
+def check_candidates(candidates: np.ndarray, n_queries: int, n_docs: int) -> np.ndarray:
+    """``candidates`` as an ``(n_queries, k)`` int64 array of column indices into the ``n_docs`` documents;
+    ``ValueError`` naming the first bad row and column otherwise."""
+    candidates = np.asarray(candidates)
+    if candidates.ndim != 2 or len(candidates) != n_queries:
+        raise ValueError(
+            f"candidates: shape {candidates.shape}, expected ({n_queries}, k) (one row per query)"
+        )
+    if candidates.shape[1] == 0:
+        raise ValueError("candidates: no candidate columns")
+    if not np.issubdtype(candidates.dtype, np.integer):
+        raise ValueError(f"candidates: dtype {candidates.dtype}, expected integer column indices")
+    bad = np.argwhere((candidates < 0) | (candidates >= n_docs))
+    if len(bad):
+        row, col = bad[0]
+        raise ValueError(
+            f"candidates: row {row}, column {col}: {candidates[row, col]} is not a document index (0..{n_docs - 1})"
+        )
+    return candidates.astype(np.int64)
+
+
+def check_truth(truth: np.ndarray, n_queries: int, n_docs: int) -> np.ndarray:
+    """``truth`` as an ``(n_queries,)`` int64 array of document indices; ``ValueError`` naming the row."""
+    truth = np.asarray(truth)
+    if truth.shape != (n_queries,) or not np.issubdtype(truth.dtype, np.integer):
+        raise ValueError(f"truth: shape {truth.shape} dtype {truth.dtype}, expected ({n_queries},) integers")
+    bad = np.flatnonzero((truth < 0) | (truth >= n_docs))
+    if len(bad):
+        raise ValueError(f"truth: row {bad[0]}: {truth[bad[0]]} is not a document index (0..{n_docs - 1})")
+    return truth.astype(np.int64)
+
+
+def split_question(query: str) -> tuple[str, str, str]:
+    """(head, question, tail): the text of the query's ``Question:`` line (what ``max_length`` cuts, from its
+    end) and what comes before and after it; a query without such a line is all question."""
+    found = QUESTION.search(query)
+    if found is None:
+        return "", query, ""
+    end = query.find("\n", found.end())
+    end = len(query) if end < 0 else end
+    return query[: found.end()], query[found.end() : end], query[end:]
+
+
+# --- scoring and training -----------------------------------------------------------------------------------
+
+
+def last_logits(model, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(n, V) logits of the last position of left-padded rows, one forward without a cache."""
+    out = model(
+        input_ids=ids, attention_mask=mask, position_ids=positions(mask), use_cache=False, logits_to_keep=1
+    )
+    return out.logits[:, -1]
+
+
+class Collator:
+    """Encoded prompts (``{"input_ids": [...], "label": int}``) as a left-padded batch with ``labels``."""
+
+    def __init__(self, pad_id: int):
+        self.pad_id = pad_id
+
+    def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
+        ids, mask = pad_left([row["input_ids"] for row in rows], self.pad_id)
+        return {
+            "input_ids": ids,
+            "attention_mask": mask,
+            "labels": torch.tensor([row["label"] for row in rows]),
+        }
+
+
+class AnswerTrainer(Trainer):
+    """``Trainer`` whose loss is the cross-entropy of the label over the answer tokens' logits at the last
+    position (the module docstring says why it overrides ``compute_loss``)."""
+
+    loss_is_scaled_for_ga = False  # a per-batch mean: the Trainer divides it over accumulation steps
+
+    def __init__(self, *args, answer_ids: Sequence[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.answer_ids = torch.tensor(list(answer_ids))
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        ids = inputs["input_ids"]
+        logits = last_logits(model, ids, inputs["attention_mask"])[:, self.answer_ids.to(ids.device)].float()
+        loss = F.cross_entropy(logits, inputs["labels"])
+        return (loss, {"logits": logits}) if return_outputs else loss
+
+
+# config field (without the reranker's prefix for the first four) -> TrainingArguments argument
+TRAINER_FIELDS = {
+    "batch_size": "per_device_train_batch_size", "gradient_accumulation_steps": "gradient_accumulation_steps",
+    "epochs": "num_train_epochs", "learning_rate": "learning_rate",
+}  # fmt: skip
+COMMON_FIELDS = {
+    "weight_decay": "weight_decay", "warmup_ratio": "warmup_steps", "scheduler": "lr_scheduler_type",
+    "seed": "seed", "gradient_checkpointing": "gradient_checkpointing",
+}  # fmt: skip
+
+
+def training_arguments(config, prefix: str, output_dir: str) -> TrainingArguments:
+    """The Trainer's settings from ``config``'s ``<prefix>_batch_size`` etc. and the common fields: nothing
+    saved or reported (the caller saves the adapters), bf16 only on CUDA, the batches' keys kept. A
+    ``warmup_ratio`` below 1 is passed as ``warmup_steps``, which transformers reads as a ratio."""
+    cuda = torch.cuda.is_available()
+    chosen = {argument: getattr(config, f"{prefix}_{name}") for name, argument in TRAINER_FIELDS.items()}
+    chosen |= {argument: getattr(config, name) for name, argument in COMMON_FIELDS.items()}
+    return TrainingArguments(
+        output_dir=output_dir, use_cpu=not cuda, bf16=config.bf16 and cuda, save_strategy="no", report_to="none",
+        logging_steps=25, remove_unused_columns=False, label_names=["labels"], dataloader_num_workers=0,
+        gradient_checkpointing_kwargs={"use_reentrant": False}, **chosen,
+    )  # fmt: skip
+
+
+def lora_model(config, path: str):
+    """``path`` loaded as ``config`` says (``shared.llm.load_base``) under fresh LoRA adapters whose initial
+    values depend on ``config.seed`` alone."""
+    set_seed(config.seed)
+    base = load_base(
+        path,
+        load_in_4bit=config.load_in_4bit,
+        bf16=config.bf16,
+        attn_implementation=config.attn_implementation,
+    )
+    return add_lora(
+        base, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
+        target_modules=config.lora_target_modules, quantised=config.load_in_4bit and torch.cuda.is_available(),
+        gradient_checkpointing=config.gradient_checkpointing,
+    )  # fmt: skip
+
+
+def train(config, prefix: str, model, rows: list[dict], answer_ids: Sequence[int], pad_id: int, desc: str):
+    """Train ``model``'s adapters on ``rows`` (:class:`Collator` rows) with :class:`AnswerTrainer`, one
+    progress bar named ``desc``; returns the training loss of each logging step (``logging_steps``)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        trainer = AnswerTrainer(
+            model=model, args=training_arguments(config, prefix, scratch), train_dataset=rows,
+            data_collator=Collator(pad_id), answer_ids=answer_ids,
+        )  # fmt: skip
+        quiet_trainer(trainer, desc).train()
+    model.eval()
+    return [log["loss"] for log in trainer.state.log_history if "loss" in log]
+
+
+def settings_from(config, prefix: str, path: str) -> dict:
+    """What a saved reranker needs to score again: its base, how to load it and how to run it."""
+    return {
+        "base": path, "max_length": getattr(config, f"{prefix}_max_length"),
+        "batch_size": getattr(config, f"{prefix}_batch_size"), "load_in_4bit": config.load_in_4bit,
+        "bf16": config.bf16, "attn_implementation": config.attn_implementation, "lora_r": config.lora_r,
+        "seed": config.seed, "inference_backend": config.inference_backend,
+        "tensor_parallel_size": config.tensor_parallel_size, "max_model_len": config.max_model_len,
+        "gpu_memory_utilization": config.gpu_memory_utilization, "quantization": config.quantization,
+        "enable_prefix_caching": config.enable_prefix_caching,
+    }  # fmt: skip
+
+
+def autocast(settings: dict, device: torch.device):
+    """bf16 autocast on CUDA when the settings ask for it, else nothing."""
+    return torch.autocast(
+        device.type, dtype=torch.bfloat16, enabled=settings["bf16"] and device.type == "cuda"
+    )
+
+
+# --- the reranker object ------------------------------------------------------------------------------------
+
+
+class LoraReranker:
+    """A LoRA-adapted causal LM with its tokenizer and settings. ``model`` is None when it was loaded for
+    vLLM only (:func:`load_reranker`); ``directory`` is the folder it was loaded from, if any."""
+
+    settings_file = "reranker.json"
+    owner = "an eedi reranker"
+
+    def __init__(
+        self, model, tokenizer: PreTrainedTokenizerBase, settings: dict, directory: Path | None = None
+    ):
+        if settings["inference_backend"] not in BACKENDS:
+            raise ValueError(f"inference_backend: {settings['inference_backend']!r} is not one of {BACKENDS}")
+        self.model, self.tokenizer, self.settings = model, ensure_padding(tokenizer), settings
+        self.directory = directory
+        self.losses: list[float] = []  # the training loss per logging step, after fit
+        self._engine, self._scratch = None, None
+
+    def save(self, directory: Path) -> None:
+        """The adapters, the tokenizer and the settings (``shared.llm.save_adapter``)."""
+        if self.model is None:  # loaded for vLLM only: the folder it came from is the saved reranker
+            shutil.copytree(self.directory, directory, dirs_exist_ok=True)
+            return
+        save_adapter(self.model, self.tokenizer, directory, self.settings, settings_file=self.settings_file)
+
+    def vllm_logprobs(self, prompts: list[list[int]], allowed: Sequence[int], desc: str) -> np.ndarray:
+        """(len(prompts), len(allowed)) log-softmax over the ``allowed`` tokens' logits after each prompt, from
+        vLLM (module docstring); the engine is started on the first call and kept."""
+        if not torch.cuda.is_available():
+            raise RuntimeError(
+                "inference_backend: vllm needs a CUDA GPU and none is visible; use inference_backend transformers"
+            )
+        try:
+            from vllm import LLM, SamplingParams, TokensPrompt
+            from vllm.lora.request import LoRARequest
+        except ImportError:
+            raise RuntimeError(
+                "inference_backend: vllm is not installed; install the GPU extra (uv sync --extra gpu) or use "
+                "inference_backend transformers"
+            ) from None
+        s = self.settings
+        if self._engine is None:
+            self._engine = LLM(
+                model=s["base"], tokenizer=str(self._adapter_dir().parent / TOKENIZER), enable_lora=True,
+                max_lora_rank=s["lora_r"], max_loras=1, enable_prefix_caching=s["enable_prefix_caching"],
+                tensor_parallel_size=s["tensor_parallel_size"], max_model_len=s["max_model_len"],
+                gpu_memory_utilization=s["gpu_memory_utilization"], quantization=s["quantization"] or None,
+                max_logprobs=max(20, len(allowed)), logprobs_mode="processed_logprobs", generation_config="vllm",
+                seed=s["seed"],
+            )  # fmt: skip
+        params = SamplingParams(
+            max_tokens=1, temperature=0.0, logprobs=len(allowed), allowed_token_ids=list(allowed)
+        )
+        lora = LoRARequest("reranker", 1, str(self._adapter_dir()))
+        out = np.zeros((len(prompts), len(allowed)), dtype=np.float32)
+        for at in progress(range(0, len(prompts), VLLM_CHUNK), desc=desc, unit="chunk", leave=False):
+            chunk = [TokensPrompt(prompt_token_ids=p) for p in prompts[at : at + VLLM_CHUNK]]
+            for i, result in enumerate(
+                self._engine.generate(chunk, params, lora_request=lora, use_tqdm=False)
+            ):
+                top = result.outputs[0].logprobs[0]  # token id -> Logprob, normalised over the allowed tokens
+                out[at + i] = [top[t].logprob for t in allowed]
+        return out
+
+    def _adapter_dir(self) -> Path:
+        """The folder of the adapters for vLLM: the loaded folder's, else a temporary save of this one."""
+        if self.directory is not None:
+            return Path(self.directory) / ADAPTER
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory()
+            self.model.save_pretrained(Path(self._scratch.name) / ADAPTER)
+            self.tokenizer.save_pretrained(Path(self._scratch.name) / TOKENIZER)
+        return Path(self._scratch.name) / ADAPTER
+
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def scoring(self):
+        """The context scoring runs in: eval mode, no gradients, bf16 autocast on CUDA if asked."""
+        self.model.eval()
+        stack = contextlib.ExitStack()
+        stack.enter_context(torch.inference_mode())
+        stack.enter_context(autocast(self.settings, self.device()))
+        return stack
+
+
+def load_reranker(cls, directory: Path, inference_backend: str | None = None):
+    """The ``cls`` reranker saved in ``directory``: the base its settings name (a local path or a cached hub id;
+    nothing is downloaded) with the saved adapters on top, on CUDA when there is one. ``inference_backend``
+    overrides the saved one; with ``vllm`` the transformers model is not loaded (the engine reads the folder)."""
+    directory = Path(directory)
+    path = directory / cls.settings_file
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: not found (not a model saved by {cls.owner})")
+    settings = json.loads(path.read_text())
+    settings["inference_backend"] = inference_backend or settings["inference_backend"]
+    if settings["inference_backend"] == "vllm":
+        if settings["base"] == BASE:
+            settings["base"] = str(directory / BASE)
+        tokenizer = AutoTokenizer.from_pretrained(directory / TOKENIZER)
+        return cls(None, tokenizer, settings, directory)
+    model, tokenizer, saved = load_adapter(directory, settings_file=cls.settings_file, owner=cls.owner)
+    return cls(model, tokenizer, saved | {"inference_backend": settings["inference_backend"]}, directory)

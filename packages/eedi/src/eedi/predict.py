@@ -1,0 +1,135 @@
+"""``eedi-predict --models DIR [--data-dir DIR] [--output FILE]``: the Kaggle inference step.
+
+From a reproduce or train run's ``models/`` — each retriever's saved state (the TF-IDF vectoriser, the
+pretrained embedder, the fine-tuned embedder of every fold), the fusion weights, every fold's pointwise and
+listwise reranker adapters, the boost strength and the misconceptions that had training questions, all
+named by ``manifest.json`` — and the competition's ``test.csv`` and ``misconception_mapping.csv`` alone,
+with no training data and no network, it writes ``submission.csv``: 25 misconception ids for every
+incorrect answer of every test question. A Kaggle notebook cell::
+
+    !pip install --no-index --find-links /kaggle/input/kls-wheels eedi
+    !eedi-predict --models /kaggle/input/eedi-models \\
+        --data-dir /kaggle/input/eedi-mining-misconceptions-in-mathematics --output submission.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from eedi import listwise, pointwise, postprocess
+from eedi.configs import ExperimentConfig
+from eedi.data import DataError, load_misconceptions, load_test, to_long
+from eedi.experiment import (
+    FoldRerankers,
+    depth,
+    embedder_scores,
+    load_embedder,
+    rerank_rows,
+)
+from eedi.fusion import fuse, rrf
+from eedi.ranked import Ranked, from_scores
+from eedi.submission import submission_frame
+from eedi.text import doc_texts, query_texts
+from eedi.tfidf import TfidfRetriever
+from shared.console import log_to_file, progress
+
+MANIFEST = "manifest.json"
+
+
+def read_manifest(models: Path) -> dict:
+    """``manifest.json``, checked: the keys predict reads are there and every folder it names exists."""
+    path = models / MANIFEST
+    if not path.is_file():
+        raise DataError(f"{path}: not found (write models/ with eedi-reproduce or eedi-train)")
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}: not valid JSON ({err})") from err
+    missing = [k for k in ("config", "retrievers", "weights", "pointwise", "listwise", "boost", "seen",
+                           "n_misconceptions") if k not in (manifest if isinstance(manifest, dict) else {})]  # fmt: skip
+    if missing:
+        raise DataError(f"{path}: missing key(s) {', '.join(missing)}")
+    folders = [r["path"] for r in manifest["retrievers"]] + [p for p in (manifest["pointwise"], manifest["listwise"]) if p]
+    for rel in folders:
+        if not rel or not (models / rel).is_dir():
+            raise DataError(f"{path}: the folder {models / str(rel)} it names is missing")
+    return manifest
+
+
+def fold_dirs(directory: Path) -> list[Path]:
+    """``fold-0``, ``fold-1``, ... in fold order."""
+    return sorted(directory.glob("fold-*"), key=lambda p: int(p.name.removeprefix("fold-")))
+
+
+def retriever_scores(models: Path, entry: dict, config: ExperimentConfig, queries: list[str], docs: list[str]):
+    """One retriever's (n, n_misconceptions) test scores, as the reproduce run computed them."""
+    folder = models / entry["path"]
+    if entry["kind"] == "tfidf":
+        return TfidfRetriever.load(folder).scores(queries)
+    if entry["kind"] == "pretrained":
+        return embedder_scores(config, load_embedder(config, str(folder)), queries, docs)
+    folds = fold_dirs(folder)
+    total = np.zeros((len(queries), len(docs)), dtype=np.float32)
+    for fold in progress(folds, desc="fine-tuned embedder", unit="fold"):
+        total += embedder_scores(config, load_embedder(config, str(fold)), queries, docs)
+    return total / len(folds)
+
+
+def predict_ranking(models: Path, test: pd.DataFrame, misconceptions: pd.DataFrame) -> Ranked:
+    """The submitted rung's test ranking (one row per incorrect answer of ``test``, in ``to_long``'s order)."""
+    manifest = read_manifest(models)
+    config = ExperimentConfig(**manifest["config"])
+    if manifest["n_misconceptions"] != len(misconceptions):
+        raise DataError(f"{models / MANIFEST}: trained on {manifest['n_misconceptions']} misconceptions, but the "
+                        f"mapping has {len(misconceptions)}: not the same misconception_mapping.csv")  # fmt: skip
+    docs = doc_texts(misconceptions)
+    queries = query_texts(to_long(test, labelled=False))
+    scores = [retriever_scores(models, entry, config, queries, docs) for entry in manifest["retrievers"]]
+    if len(scores) == 1:
+        fused = scores[0]
+    elif config.fusion == "rrf":
+        fused = rrf(scores, k=config.rrf_k)
+    else:
+        fused = fuse(scores, manifest["weights"], norm=config.fusion_norm)
+    ranked = from_scores(fused, depth(config))
+    if manifest["pointwise"]:
+        point = [pointwise.load(d) for d in fold_dirs(models / manifest["pointwise"])]
+        lists = [listwise.load(d) for d in fold_dirs(models / manifest["listwise"])] if manifest["listwise"] else None
+        first, last = rerank_rows(config, FoldRerankers(point, lists), list(range(len(point))), ranked, queries, docs)
+        ranked = last if last is not None else first
+    if manifest["boost"]:
+        unseen = ~misconceptions["MisconceptionId"].isin(set(manifest["seen"])).to_numpy()
+        ranked = postprocess.boost(ranked, unseen, manifest["boost"])
+    return ranked
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", required=True, help="the models/ folder of a reproduce or train run")
+    parser.add_argument("--data-dir", "--data_dir", default=None,
+                        help="folder with test.csv and misconception_mapping.csv (default: the chapter's data)")  # fmt: skip
+    parser.add_argument("--output", default="submission.csv", help="where to write the submission")
+    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
+    args = parser.parse_args(argv)
+    from eedi.paths import resolve_data_dir
+
+    data_dir, _ = resolve_data_dir(args.data_dir)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    log_to_file(output.with_suffix(".log"), verbose=args.verbose)
+    try:
+        misconceptions = load_misconceptions(data_dir / "misconception_mapping.csv")
+        test = load_test(data_dir / "test.csv")
+        ranked = predict_ranking(Path(args.models), test, misconceptions)
+    except DataError as err:
+        sys.exit(f"error: {err}")
+    keys = to_long(test, labelled=False)["QuestionId_Answer"]
+    submission_frame(keys, misconceptions["MisconceptionId"].to_numpy(), ranked).to_csv(output, index=False)
+    print(f"eedi-predict: {len(keys)} rows written to {output}")
+
