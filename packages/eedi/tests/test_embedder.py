@@ -198,7 +198,8 @@ def test_lora_trains_only_the_adapters_and_round_trips_offline(tmp_path, offline
     for name, value in before.items():
         assert torch.equal(value, after[name]) == (name not in trainable), name
     emb = embedder.encode(model, queries)
-    loaded = embedder.load(embedder.save(model, tmp_path / "lora"), max_length=48)
+    # loaded as predict does, with the recipe's lora_r: the saved adapters, no second adapter on top
+    loaded = embedder.load(embedder.save(model, tmp_path / "lora"), max_length=48, lora_r=4)
     assert (tmp_path / "lora" / "adapter_model.safetensors").is_file()  # the adapters, not a full copy
     assert len(loaded[0].auto_model.layers) == 1  # the cut survives although the base config has 2 layers
     np.testing.assert_array_equal(embedder.encode(loaded, queries), emb)

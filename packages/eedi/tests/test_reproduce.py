@@ -3,11 +3,14 @@
 
 import json
 import shutil
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
-from eedi import predict, reproduce
+from eedi import postprocess, predict, reproduce
+from eedi.data import load_misconceptions, load_test
+from eedi.experiment import submission_of
 
 TINY = dict(n_folds=2, embedder="tiny:bert", embedder_max_length=64, embedder_epochs=1.0, embedder_batch_size=16,
             embedder_learning_rate=1e-3, hard_negative_top=10, pointwise_backbone="tiny:qwen2",
@@ -16,16 +19,35 @@ TINY = dict(n_folds=2, embedder="tiny:bert", embedder_max_length=64, embedder_ep
 
 
 @pytest.fixture(scope="module")
-def run(sample_dir, tmp_path_factory):
+def finished(sample_dir, tmp_path_factory):
+    """The run folder and its ladder; ``all-models/`` is ``models/`` before it was pruned to the best rung."""
     out = tmp_path_factory.mktemp("reproduce") / "run"
+    kept = {}
+    run_ladder, write_models = reproduce.run_ladder, reproduce.write_models
+
+    def keep_ladder(*args, **kwargs):
+        kept["ladder"], artefacts = run_ladder(*args, **kwargs)
+        return kept["ladder"], artefacts
+
+    def copy_first(folder, best, prep):
+        shutil.copytree(folder / "models", folder / "all-models")
+        write_models(folder, best, prep)
+
     patch = pytest.MonkeyPatch()
     patch.setattr(reproduce, "CPU", {**reproduce.CPU, **TINY})
+    patch.setattr(reproduce, "run_ladder", keep_ladder)
+    patch.setattr(reproduce, "write_models", copy_first)
     patch.chdir(sample_dir.parent)  # a relative --data-dir, as a user types it
     try:
         reproduce.main(["--data-dir", sample_dir.name, "--output-dir", str(out), "--preset", "cpu"])
     finally:
         patch.undo()
-    return out
+    return out, kept["ladder"]
+
+
+@pytest.fixture(scope="module")
+def run(finished):
+    return finished[0]
 
 
 @pytest.mark.slow
@@ -70,3 +92,24 @@ def test_models_keep_only_what_the_submitted_rung_reads(run):
     kept = {f"{p.parent.name}/{p.name}" for p in (run / "models").glob("*/*") if p.is_dir()}
     named = {r["path"] for r in manifest["retrievers"]} | {p for p in (manifest["pointwise"], manifest["listwise"]) if p}
     assert kept == named
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["tfidf", "ensemble", "pointwise", "listwise", "synthetic", "boosted listwise"])
+def test_predict_rebuilds_every_kind_of_rung_from_its_models(finished, sample_dir, tmp_path, name):
+    """Each rung written as the submitted one (its models/ pruned to what it reads) gives its own test ranking
+    through predict's code: retrieval alone, each reranking stage, reused rerankers, and a boost above 0."""
+    run, ladder = finished
+    prep = ladder.prep
+    if name == "boosted listwise":
+        rung = ladder.rungs["listwise"]
+        rung = replace(rung, name=name, test=postprocess.boost(rung.test, prep.test_unseen, 1.0),
+                       recipe=rung.recipe | {"boost": 1.0})  # fmt: skip
+        assert rung.test.cols.tolist() != ladder.rungs["listwise"].test.cols.tolist()  # the boost did something
+    else:
+        rung = ladder.rungs[name]
+    shutil.copytree(run / "all-models", tmp_path / "models")
+    reproduce.write_models(tmp_path, rung, prep)
+    ranked = predict.predict_ranking(tmp_path / "models", load_test(sample_dir / "test.csv"),
+                                     load_misconceptions(sample_dir / "misconception_mapping.csv"))  # fmt: skip
+    assert submission_of(prep, ranked).equals(submission_of(prep, rung.test))

@@ -86,6 +86,10 @@ class ExperimentConfig:
     fusion_step: float = _flag(0.1, "grid step of the fusion weights on the simplex")
     rrf_k: int = 60
     # --- reranking (§11.6) ---------------------------------------------------------------------------------
+    explanations: str = _flag(
+        "", "CoT explanations of the incorrect answers (eedi-explain's explanations.csv, relative to the data "
+        "folder) added to the rerankers' queries as a 'Why:' line (§11.8); '' for none",
+    )  # fmt: skip
     rerank: str = _flag("pointwise", "none | pointwise | pointwise+listwise")
     pointwise_backbone: str = _flag("Qwen/Qwen2.5-14B-Instruct", "causal LM under LoRA; 'tiny:qwen2-pretrained' on CPU")
     pointwise_candidates: int = _flag(32, "retrieval candidates rescored per row (1st place: 32)")

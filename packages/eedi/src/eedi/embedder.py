@@ -77,7 +77,8 @@ def load(
     EOS as pad token if it has none. ``num_layers > 0`` keeps the first N transformer layers (CPU speed).
     ``lora_r > 0`` adds LoRA adapters (rank r, alpha 2r unless given; ``lora_target_modules`` default every
     linear layer, initialised from ``seed``): only they train. A directory saved by :func:`save` is loaded
-    with the number of layers it was saved with unless ``num_layers`` says otherwise."""
+    with the number of layers it was saved with unless ``num_layers`` says otherwise, and with the adapters
+    it was saved with (``lora_r`` adds none to those), so one call loads a fresh base and a trained fold alike."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Pooling
 
@@ -107,7 +108,7 @@ def load(
         pad_right(transformer.tokenizer)
     elif pooling is not None:
         pool.pooling_mode = pooling
-    if lora_r:
+    if lora_r and not (Path(path) / "adapter_config.json").is_file():  # a folder save() wrote has its adapters
         from peft import LoraConfig
 
         targets = lora_target_modules or "all-linear"

@@ -16,6 +16,7 @@ out-of-fold candidates, which are as hard as the held-out rows' candidates are.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -25,10 +26,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from eedi import embedder, fusion, listwise, pointwise
 from eedi.configs import TOP, ExperimentConfig
 from eedi.data import DataError, EediData, to_long
+from eedi.explain import read_explanations
 from eedi.folds import assign_folds, unseen_columns
 from eedi.ranked import Ranked, from_scores, rescored
 from eedi.submission import submission_frame
@@ -282,30 +285,62 @@ def resolved(config: ExperimentConfig, prep: Prepared) -> ExperimentConfig:
     return replace(config, **changes)
 
 
+def release() -> None:
+    """Give a freed model's memory back (on a GPU the next fold's model needs it)."""
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 @dataclass
 class FoldRerankers:
-    pointwise: list  # one reranker per fold
+    """Each fold's rerankers: the model itself, or the folder it was saved in, loaded when it is used and
+    freed after, so that one fold's 14B-72B reranker is in memory at a time."""
+
+    pointwise: list
     listwise: list | None
+
+    def get(self, kind: str, k: int):
+        item = getattr(self, kind)[k]
+        if isinstance(item, Path):
+            return (pointwise if kind == "pointwise" else listwise).load(item)
+        return item
+
+
+def reranker_queries(config: ExperimentConfig, prep: Prepared, rows: str) -> list[str]:
+    """The rerankers' query texts of ``rows`` (train | test): the retrievers', plus each row's CoT explanation
+    when the config names an explanations file."""
+    if not config.explanations:
+        return prep.queries[rows]
+    path = Path(config.explanations)
+    explanations = read_explanations(path if path.is_absolute() else Path(prep.data.source) / path)
+    return query_texts(prep.train if rows == "train" else prep.test, explanations)
 
 
 def fit_rerankers(config: ExperimentConfig, prep: Prepared, candidates: np.ndarray, desc: str,
                   models_dir: Path | None) -> FoldRerankers:  # fmt: skip
-    """Each fold's rerankers, trained on the other folds' rows with their out-of-fold ``candidates``."""
+    """Each fold's rerankers, trained on the other folds' rows with their out-of-fold ``candidates``; with
+    ``models_dir`` each is saved there and dropped from memory."""
     point, lists = [], [] if config.listwise else None
-    q = prep.queries["train"]
+    q = reranker_queries(config, prep, "train")
     for k in range(prep.n_folds):
         rows = np.flatnonzero(prep.fold != k)
         queries = [q[i] for i in rows]
         label = f"{desc} fold {k + 1}/{prep.n_folds}"
-        point.append(pointwise.fit(config, queries, candidates[rows, : config.pointwise_candidates],
-                                   prep.truth[rows], prep.docs, desc=f"{label} pointwise"))  # fmt: skip
-        if models_dir is not None and is_main_process():
-            point[-1].save(Path(models_dir) / "pointwise" / f"fold-{k}")
+        stages = [("pointwise", pointwise, config.pointwise_candidates, point)]
         if config.listwise:
-            lists.append(listwise.fit(config, queries, candidates[rows, : config.listwise_candidates],
-                                      prep.truth[rows], prep.docs, desc=f"{label} listwise"))  # fmt: skip
-            if models_dir is not None and is_main_process():
-                lists[-1].save(Path(models_dir) / "listwise" / f"fold-{k}")
+            stages.append(("listwise", listwise, config.listwise_candidates, lists))
+        for kind, module, width, kept in stages:
+            model = module.fit(config, queries, candidates[rows, :width], prep.truth[rows], prep.docs,
+                               desc=f"{label} {kind}")  # fmt: skip
+            if models_dir is None or not is_main_process():
+                kept.append(model)
+                continue
+            folder = Path(models_dir) / kind / f"fold-{k}"
+            model.save(folder)
+            kept.append(folder)
+            del model
+            release()
     return FoldRerankers(point, lists)
 
 
@@ -314,18 +349,29 @@ def pointwise_log_yes(scores: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -np.asarray(scores, dtype=np.float64))
 
 
+def mean_scores(rerankers: FoldRerankers, kind: str, folds: list[int], score) -> np.ndarray:
+    """The mean over ``folds`` of ``score(reranker)``, one fold's reranker in memory at a time."""
+    total = None
+    for k in folds:
+        model = rerankers.get(kind, k)
+        part = np.asarray(score(model), dtype=np.float64)
+        total = part if total is None else total + part
+        del model
+        release()
+    return total / len(folds)
+
+
 def rerank_rows(config: ExperimentConfig, rerankers: FoldRerankers, folds: list[int], stage1: Ranked,
                 queries: list[str], docs: list[str]) -> tuple[Ranked, Ranked | None]:  # fmt: skip
     """The pointwise (and listwise) rescoring of ``stage1``'s rows by the mean of the rerankers of ``folds``."""
     k_point = config.pointwise_candidates
-    point = np.mean([rerankers.pointwise[k].scores(queries, stage1.cols[:, :k_point], docs) for k in folds], 0)
+    point = mean_scores(rerankers, "pointwise", folds, lambda r: r.scores(queries, stage1.cols[:, :k_point], docs))
     first = rescored(stage1, pointwise_log_yes(point))
     if not config.listwise:
         return first, None
     k_list = config.listwise_candidates
-    lists = np.mean([rerankers.listwise[k].scores(queries, first.cols[:, :k_list], docs,
-                                                  permutations=config.listwise_permutations)
-                     for k in folds], 0)  # fmt: skip
+    lists = mean_scores(rerankers, "listwise", folds, lambda r: r.scores(
+        queries, first.cols[:, :k_list], docs, permutations=config.listwise_permutations))  # fmt: skip
     return first, rescored(first, lists)
 
 
@@ -386,7 +432,7 @@ def run_experiment(config: ExperimentConfig, prep: Prepared, out_dir: Path | Non
             here = None if models_dir is None else Path(models_dir) / config.name
             rerankers = fit_rerankers(config, prep, stage1_oof.cols, label, here)
         result.rerankers = rerankers
-        q = prep.queries
+        q = {rows: reranker_queries(config, prep, rows) for rows in ("train", "test")}
         parts = {}
         for k in progress(range(prep.n_folds), desc=f"{label} rerank", unit="fold"):
             held = np.flatnonzero(prep.fold == k)
@@ -415,7 +461,7 @@ def merge(parts: dict[int, tuple[Ranked, Ranked | None]], fold: np.ndarray, fina
     return Ranked(cols, scores, some.head)
 
 
-def test_submission(prep: Prepared, ranked: Ranked) -> pd.DataFrame:
+def submission_of(prep: Prepared, ranked: Ranked) -> pd.DataFrame:
     """The submission of a test ranking (``eedi.submission``)."""
     ids = prep.data.misconceptions["MisconceptionId"].to_numpy()
     return submission_frame(prep.test["QuestionId_Answer"].tolist(), ids, ranked)
@@ -432,7 +478,7 @@ def write_artifacts(result: ExperimentResult, prep: Prepared, out: Path) -> None
                   "fold": prep.fold, "unseen": prep.row_unseen, "ap": ap,
                   "prediction": [" ".join(map(str, r)) for r in ids[result.oof.cols[:, :TOP]]]}
                  ).to_csv(out / "oof.csv", index=False)  # fmt: skip
-    test_submission(prep, result.test).to_csv(out / "test.csv", index=False)
+    submission_of(prep, result.test).to_csv(out / "test.csv", index=False)
     unseen = prep.row_unseen
     scores = {"metric": "MAP@25", "cv": result.cv, "folds": result.folds, "seconds": result.seconds,
               "cv_seen": float(ap[~unseen].mean()) if (~unseen).any() else None,

@@ -134,6 +134,29 @@ def load_cache(path: str | Path) -> pd.Series:
     return frame.drop_duplicates([KEY, "key"], keep="last").set_index([KEY, "key"])["Explanation"]
 
 
+def read_explanations(path: str | Path) -> pd.Series:
+    """``explanations.csv`` (``QuestionId_Answer, Explanation``, what ``eedi-explain`` writes) as a Series
+    indexed by ``QuestionId_Answer``, what ``eedi.text.query_texts`` takes; a missing file or column, or a
+    key given twice, is a one-line ``DataError``."""
+    from eedi.data import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: not found (write it with eedi-explain)")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: cannot be read as CSV ({str(err).strip().splitlines()[0]})") from None
+    for column in (KEY, "Explanation"):
+        if column not in frame.columns:
+            raise DataError(f"{path}: column {column}: missing")
+    repeated = frame[KEY].duplicated()
+    if repeated.any():
+        row = int(repeated.to_numpy().argmax())
+        raise DataError(f"{path}: row {row + 2}: column {KEY}: {frame[KEY].iloc[row]} is given twice")
+    return frame.set_index(KEY)["Explanation"]
+
+
 def save_cache(cache: pd.Series, path: str | Path) -> Path:
     """Write the explanations indexed by (``QuestionId_Answer``, ``key``) as :func:`load_cache` reads them."""
     path = Path(path)

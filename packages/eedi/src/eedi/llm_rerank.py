@@ -170,14 +170,23 @@ def training_arguments(config, prefix: str, output_dir: str) -> TrainingArgument
 
 def lora_model(config, path: str):
     """``path`` loaded as ``config`` says (``shared.llm.load_base``) under fresh LoRA adapters whose initial
-    values depend on ``config.seed`` alone."""
+    values depend on ``config.seed`` alone; with ``lora_r == 0`` the model itself, every weight trainable
+    (full fine-tuning: float32 weights, so neither ``load_in_4bit`` nor ``bf16`` on CUDA)."""
     set_seed(config.seed)
+    full = config.lora_r == 0
+    if full and config.load_in_4bit and torch.cuda.is_available():
+        raise ValueError("lora_r: 0 (full fine-tuning) cannot train NF4 weights; set load_in_4bit false")
     base = load_base(
         path,
         load_in_4bit=config.load_in_4bit,
-        bf16=config.bf16,
+        bf16=config.bf16 and not full,
         attn_implementation=config.attn_implementation,
     )
+    if full:
+        base.requires_grad_(True)
+        if config.gradient_checkpointing:
+            base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        return base
     return add_lora(
         base, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
         target_modules=config.lora_target_modules, quantised=config.load_in_4bit and torch.cuda.is_available(),

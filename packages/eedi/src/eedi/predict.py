@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eedi import listwise, pointwise, postprocess
+from eedi import postprocess
 from eedi.configs import ExperimentConfig
 from eedi.data import DataError, load_misconceptions, load_test, to_long
 from eedi.experiment import (
@@ -32,6 +32,7 @@ from eedi.experiment import (
     load_embedder,
     rerank_rows,
 )
+from eedi.explain import read_explanations
 from eedi.fusion import fuse, rrf
 from eedi.ranked import Ranked, from_scores
 from eedi.submission import submission_frame
@@ -81,15 +82,21 @@ def retriever_scores(models: Path, entry: dict, config: ExperimentConfig, querie
     return total / len(folds)
 
 
-def predict_ranking(models: Path, test: pd.DataFrame, misconceptions: pd.DataFrame) -> Ranked:
-    """The submitted rung's test ranking (one row per incorrect answer of ``test``, in ``to_long``'s order)."""
+def predict_ranking(models: Path, test: pd.DataFrame, misconceptions: pd.DataFrame,
+                    explanations: Path | None = None) -> Ranked:  # fmt: skip
+    """The submitted rung's test ranking (one row per incorrect answer of ``test``, in ``to_long``'s order).
+    ``explanations``: the test's CoT explanations (``eedi-explain``), needed when the rerankers read them."""
     manifest = read_manifest(models)
-    config = ExperimentConfig(**manifest["config"])
+    try:
+        config = ExperimentConfig(**manifest["config"])
+    except (TypeError, ValueError) as err:
+        raise DataError(f"{models / MANIFEST}: its config is not one this eedi reads ({err})") from None
     if manifest["n_misconceptions"] != len(misconceptions):
         raise DataError(f"{models / MANIFEST}: trained on {manifest['n_misconceptions']} misconceptions, but the "
                         f"mapping has {len(misconceptions)}: not the same misconception_mapping.csv")  # fmt: skip
     docs = doc_texts(misconceptions)
-    queries = query_texts(to_long(test, labelled=False))
+    long = to_long(test, labelled=False)
+    queries = query_texts(long)
     scores = [retriever_scores(models, entry, config, queries, docs) for entry in manifest["retrievers"]]
     if len(scores) == 1:
         fused = scores[0]
@@ -99,9 +106,15 @@ def predict_ranking(models: Path, test: pd.DataFrame, misconceptions: pd.DataFra
         fused = fuse(scores, manifest["weights"], norm=config.fusion_norm)
     ranked = from_scores(fused, depth(config))
     if manifest["pointwise"]:
-        point = [pointwise.load(d) for d in fold_dirs(models / manifest["pointwise"])]
-        lists = [listwise.load(d) for d in fold_dirs(models / manifest["listwise"])] if manifest["listwise"] else None
-        first, last = rerank_rows(config, FoldRerankers(point, lists), list(range(len(point))), ranked, queries, docs)
+        point = fold_dirs(models / manifest["pointwise"])  # loaded one at a time (FoldRerankers.get)
+        lists = fold_dirs(models / manifest["listwise"]) if manifest["listwise"] else None
+        asked = queries
+        if config.explanations:
+            if explanations is None:
+                raise DataError(f"{models / MANIFEST}: its rerankers read CoT explanations: run eedi-explain on the "
+                                "test and pass --explanations <its explanations.csv>")  # fmt: skip
+            asked = query_texts(long, read_explanations(explanations))
+        first, last = rerank_rows(config, FoldRerankers(point, lists), list(range(len(point))), ranked, asked, docs)
         ranked = last if last is not None else first
     if manifest["boost"]:
         unseen = ~misconceptions["MisconceptionId"].isin(set(manifest["seen"])).to_numpy()
@@ -115,6 +128,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", "--data_dir", default=None,
                         help="folder with test.csv and misconception_mapping.csv (default: the chapter's data)")  # fmt: skip
     parser.add_argument("--output", default="submission.csv", help="where to write the submission")
+    parser.add_argument("--explanations", default=None,
+                        help="the test's CoT explanations (eedi-explain), when the saved rerankers read them")  # fmt: skip
     parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
     args = parser.parse_args(argv)
     from eedi.paths import resolve_data_dir
@@ -126,8 +141,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         misconceptions = load_misconceptions(data_dir / "misconception_mapping.csv")
         test = load_test(data_dir / "test.csv")
-        ranked = predict_ranking(Path(args.models), test, misconceptions)
-    except DataError as err:
+        explanations = Path(args.explanations) if args.explanations else None
+        ranked = predict_ranking(Path(args.models), test, misconceptions, explanations)
+    except (DataError, FileNotFoundError) as err:
         sys.exit(f"error: {err}")
     keys = to_long(test, labelled=False)["QuestionId_Answer"]
     submission_frame(keys, misconceptions["MisconceptionId"].to_numpy(), ranked).to_csv(output, index=False)

@@ -46,9 +46,14 @@ class Ranked:
 
 
 def from_scores(scores: np.ndarray, depth: int) -> Ranked:
-    """The first ``depth`` columns of a full score matrix (ties: the lower column), all of them the head."""
+    """The first ``depth`` columns of a full score matrix (ties: the lower column), all of them the head,
+    scored in standard deviations above the row's mean over every misconception: cosine, TF-IDF and fused
+    scores then share one unit, so one boost grid serves them all."""
+    scores = np.asarray(scores, dtype=np.float64)
     cols = top_k(scores, depth).astype(np.int64)
-    return Ranked(cols, np.take_along_axis(np.asarray(scores, dtype=np.float64), cols, 1), cols.shape[1])
+    spread = scores.std(axis=1, keepdims=True)
+    z = (scores - scores.mean(axis=1, keepdims=True)) / np.where(spread > 0, spread, 1.0)
+    return Ranked(cols, np.take_along_axis(z, cols, 1), cols.shape[1])
 
 
 def rescored(previous: Ranked, head_scores: np.ndarray) -> Ranked:

@@ -90,6 +90,8 @@ def rung_row(rung, prep) -> dict:
     return {"rung": rung.name, "CV MAP@25": float(ap.mean()), "seen": float(ap[~unseen].mean()) if (~unseen).any()
             else float("nan"), "unseen": float(ap[unseen].mean()) if unseen.any() else float("nan"),
             "recall@25": float(rung.oof.recall(prep.truth, TOP).mean()), "folds": folds,
+            "recall@25 seen": float(rung.oof.recall(prep.truth, TOP)[~unseen].mean()) if (~unseen).any() else None,
+            "recall@25 unseen": float(rung.oof.recall(prep.truth, TOP)[unseen].mean()) if unseen.any() else None,
             "test MAP@25": test, "seconds": rung.seconds, "evidence": rung.evidence, "note": rung.note}  # fmt: skip
 
 
@@ -100,6 +102,7 @@ def ladder_table(rungs, prep) -> pd.DataFrame:
         row["folds"] = ", ".join(f"{f:.3f}" for f in row["folds"])
         row["test MAP@25"] = "—" if row["test MAP@25"] is None else row["test MAP@25"]
         row["seconds"] = f"{row['seconds']:.0f}"
+        del row["recall@25 seen"], row["recall@25 unseen"]  # in results.json; the table keeps one recall
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -153,6 +156,11 @@ def write(out: Path, rungs, found: list[Claim], prep, artefacts: dict, *, data: 
     if recall is not None and len(recall):
         plot_recall(recall, out / "recall.png")
         lines += ["![recall@k](recall.png)", "", markdown(recall), ""]
+    if artefacts.get("templated"):
+        lines += ["## Synthetic questions", "", "The sample's `extra/synthetic.csv` is written by the templates that "
+                  "wrote its test questions, standing in for an LLM writer (`eedi-generate`): the synthetic claims are "
+                  "`simulated` — they show what questions like the test's, for misconceptions without any, do to the "
+                  "retriever, not what an LLM's questions would.", ""]  # fmt: skip
     lines += ["## Unseen boost", "", artefacts["boost_line"], "", *claims_markdown(found),
               f"`submission.csv`: test rankings of `{best.name}` (best CV); `models/` holds what `eedi-predict` "
               "needs to write it again.", ""]  # fmt: skip
@@ -162,6 +170,7 @@ def write(out: Path, rungs, found: list[Claim], prep, artefacts: dict, *, data: 
         row = rung_row(r, prep)
         experiments.append({"name": r.name, "cv": row["CV MAP@25"], "folds": row["folds"], "seconds": r.seconds,
                             "cv_seen": row["seen"], "cv_unseen": row["unseen"], "recall@25": row["recall@25"],
+                            "recall@25_seen": row["recall@25 seen"], "recall@25_unseen": row["recall@25 unseen"],
                             "test": row["test MAP@25"], "evidence": r.evidence, "note": r.note})  # fmt: skip
     return results(chapter="eedi", metric=METRIC, higher_is_better=True, data=data, preset=preset,
                    experiments=experiments, claims=found, best=best.name, settings=settings,

@@ -31,7 +31,7 @@ from transformers import HfArgumentParser
 from eedi import postprocess, report
 from eedi.configs import ExperimentConfig
 from eedi.data import DataError, load_competition
-from eedi.experiment import ExperimentResult, Prepared, prepare, run_experiment, test_submission
+from eedi.experiment import ExperimentResult, Prepared, prepare, run_experiment, submission_of
 from eedi.paths import open_run, resolve_data_dir
 from eedi.ranked import Ranked
 from eedi.ranking import recall_at_k
@@ -115,7 +115,7 @@ class Ladder:
         self.boost_source: str | None = None
 
     def experiment(self, name: str, note: str, stages: dict[str, str] | None = None, reuse: str | None = None,
-                   **changes) -> ExperimentResult:  # fmt: skip
+                   evidence: str | None = None, **changes) -> ExperimentResult:  # fmt: skip
         """Cross-validate one experiment into ``out/<name>``; ``stages`` names extra rungs taken from its
         pointwise stage (``{"pointwise": note}``); ``reuse`` an earlier experiment whose fold rerankers rescore
         this one's candidates."""
@@ -128,7 +128,7 @@ class Ladder:
                   "weights": None if result.fused is None else result.fused.weights,
                   "pointwise": f"{reranker_dir}/pointwise" if config.reranks else None,
                   "listwise": f"{reranker_dir}/listwise" if config.listwise else None, "boost": None}  # fmt: skip
-        evidence = self.llm_evidence if config.reranks else self.evidence
+        evidence = self.llm_evidence if config.reranks else (evidence or self.evidence)
         for stage, stage_note in (stages or {}).items():
             stage_recipe = recipe | {"config": asdict(replace(config, rerank="pointwise")), "listwise": None}
             self.rungs[stage] = Rung(stage, result.pointwise_oof, result.pointwise_test, result.seconds, stage_note,
@@ -154,8 +154,11 @@ class Ladder:
         return self.rungs["boost"]
 
 
-def run_ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path) -> tuple[Ladder, dict]:
+def run_ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path, sample: bool) -> tuple[Ladder, dict]:
+    """Every rung on ``data_dir``; ``sample``: the data is the generated sample, whose synthetic set is written
+    by the templates that wrote its test questions (a simulator of an LLM writer, not one)."""
     synthetic = args.synthetic or ([SYNTHETIC] if (data_dir / SYNTHETIC).is_file() else [])
+    templated = sample and synthetic == [SYNTHETIC]
     data = load_competition(data_dir, extra=synthetic)
     settings = dict(CPU if preset == "cpu" else FULL)
     if args.embedder:
@@ -178,14 +181,16 @@ def run_ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path)
                       stages={"pointwise": f"ensemble top {base.pointwise_candidates} rescored by a Yes/No LLM"},
                       retrievers=all3, rerank="pointwise+listwise")  # fmt: skip
     if len(prep.synthetic):
-        ladder.experiment("ensemble+synthetic", f"the ensemble, its embedder trained with {len(prep.synthetic)} "
-                          "synthetic rows too", retrievers=all3, synthetic=synthetic)  # fmt: skip
+        writer = "the sample's templates" if templated else "an LLM"
+        ladder.experiment("ensemble+synthetic", f"the ensemble, its embedder trained also on synthetic questions "
+                          f"({writer}) for misconceptions the fold has none of", retrievers=all3, synthetic=synthetic,
+                          evidence="simulated" if templated else None)  # fmt: skip
         ladder.experiment("synthetic", "ensemble+synthetic's candidates, listwise's fold rerankers", retrievers=all3,
                           synthetic=synthetic, rerank="pointwise+listwise", reuse="listwise")  # fmt: skip
     best = max(ladder.rungs.values(), key=lambda r: score(r, prep))
     ladder.boost(best.name)
     artefacts = {"recall": recall_table(ladder), "base": base, "data": data, "synthetic": synthetic,
-                 "boost_line": ladder.boost_line}  # fmt: skip
+                 "boost_line": ladder.boost_line, "templated": templated}  # fmt: skip
     return ladder, artefacts
 
 
@@ -232,13 +237,13 @@ def main(argv: list[str] | None = None) -> None:
         data_dir, data_name = resolve_data_dir(args.data_dir)
         out = open_run(args.output_dir, "reproduce", args.verbose)
         print(f"eedi-reproduce: {data_name} data, {preset} preset; library logs in {out / 'run.log'}")
-        ladder, artefacts = run_ladder(args, preset, data_dir, out)
+        ladder, artefacts = run_ladder(args, preset, data_dir, out, sample=data_name == "sample")
     except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
     prep = ladder.prep
     rungs = list(ladder.rungs.values())
     best = max(rungs, key=lambda r: score(r, prep))
-    test_submission(prep, best.test).to_csv(out / "submission.csv", index=False)
+    submission_of(prep, best.test).to_csv(out / "submission.csv", index=False)
     write_models(out, best, prep)
     found = report.claims(ladder.rungs, prep, args.seed, ladder.boost_source)
     results = report.write(out, rungs, found, prep, artefacts, data=data_name, preset=preset, settings=asdict(args))

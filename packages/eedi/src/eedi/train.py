@@ -18,7 +18,7 @@ from transformers import HfArgumentParser
 
 from eedi.configs import ExperimentConfig
 from eedi.data import DataError, load_competition
-from eedi.experiment import is_main_process, prepare, test_submission
+from eedi.experiment import is_main_process, prepare, submission_of
 from eedi.paths import open_run, resolve_data_dir
 from eedi.reproduce import Ladder, write_models
 from shared.recipes import ConfigError, parse_config
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
     if is_main_process():
-        test_submission(prep, rung.test).to_csv(out / "submission.csv", index=False)
+        submission_of(prep, rung.test).to_csv(out / "submission.csv", index=False)
         write_models(Path(out), rung, prep)
         print(f"{config.name}: CV MAP@25 {result.cv:.4f} (folds {', '.join(f'{f:.3f}' for f in result.folds)}); "
               f"{rung.name}: {rung.oof.average_precision(prep.truth).mean():.4f}")  # fmt: skip
