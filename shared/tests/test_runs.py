@@ -47,3 +47,29 @@ def test_open_run_makes_the_folder_and_sends_the_logs_to_its_run_log(tmp_path, m
     out = open_run(str(tmp_path / "run"), "chapter", "reproduce", verbose=True)
     assert out == tmp_path / "run" and out.is_dir()
     assert calls == [(out / "run.log", True)]
+
+
+def test_chapter_paths_import_the_sample_maker_only_when_the_sample_is_made(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    import shared.console
+    from shared.runs import ChapterPaths
+
+    monkeypatch.chdir(tmp_path)
+    made = []
+
+    def make_sample(out: Path):
+        made.append(out)
+        out.mkdir(parents=True)
+        (out / "train.csv").write_text("id\n")
+
+    paths = ChapterPaths("demo", marker="train.csv", sample_maker="demo_sample_maker:make")
+    assert paths.sample_dir == Path("competitions/demo/data/sample")
+    assert paths.output_root == Path("outputs/demo") == paths.run_dir(None, "train").parent
+    assert paths.resolve_data_dir("mine") == (Path("mine"), "mine")  # nothing imported: the module is absent
+    monkeypatch.setitem(sys.modules, "demo_sample_maker", types.SimpleNamespace(make=make_sample))
+    assert paths.resolve_data_dir(None) == (paths.sample_dir, "sample") and made == [paths.sample_dir]
+    monkeypatch.setattr(shared.console, "log_to_file", lambda path, verbose: made.append((path, verbose)))
+    assert paths.open_run(str(tmp_path / "run"), "train", verbose=True) == tmp_path / "run"
+    assert made[-1] == (tmp_path / "run" / "run.log", True)

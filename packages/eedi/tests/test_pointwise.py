@@ -51,7 +51,7 @@ def tiny():
 
 def config(path: str, **changes) -> SimpleNamespace:
     values = dict(
-        pointwise_backbone=path, pointwise_candidates=6, pointwise_negatives=3, pointwise_max_length=128,
+        pointwise_backbone=path, pointwise_candidates=6, pointwise_negatives=3, pointwise_loss="pair", pointwise_max_length=128,
         pointwise_learning_rate=1e-2, pointwise_epochs=4.0, pointwise_batch_size=8,
         pointwise_gradient_accumulation_steps=1, lora_r=8, lora_alpha=16, lora_dropout=0.0,
         lora_target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], load_in_4bit=False, bf16=False,
@@ -207,3 +207,47 @@ def test_lora_training_learns_a_planted_rule_deterministically_and_round_trips(t
     # a tiny base (shared.tiny's cache, absent offline) travels with the adapters
     assert loaded.settings.pop("base") == str(tmp_path / "pointwise" / BASE)
     assert loaded.settings == {k: v for k, v in reranker.settings.items() if k != "base"}
+
+
+def test_full_fine_tuning_trains_every_weight_and_round_trips(tiny, tmp_path):
+    """``lora_r: 0`` trains the whole model (no adapter) and saves its whole weights in ``model/``, which
+    load alone and score the same."""
+    path, tokenizer, model = tiny
+    queries, candidates, truth = planted(16, seed=1)
+    changes = dict(lora_r=0, pointwise_learning_rate=3e-3, pointwise_epochs=2.0)
+    reranker = pointwise.fit(config(path, **changes), queries, candidates, truth, DOCS, desc="test full")
+    params = dict(reranker.model.named_parameters())
+    assert all(p.requires_grad for p in params.values()) and not any("lora_" in n for n in params)
+    untrained = pointwise.PointwiseReranker(model, tokenizer, reranker.settings)
+    after = reranker.scores(queries, candidates, DOCS)
+    before = untrained.scores(queries, candidates, DOCS)
+    assert pair_loss(after, candidates, truth) < pair_loss(before, candidates, truth)
+
+    reranker.save(tmp_path / "full")
+    assert (tmp_path / "full" / "model" / "config.json").is_file()
+    assert not (tmp_path / "full" / "adapter").exists()
+    loaded = pointwise.load(tmp_path / "full")
+    np.testing.assert_allclose(loaded.scores(queries, candidates, DOCS), after, atol=1e-6)
+    assert not any(p.requires_grad for p in loaded.model.parameters())
+    assert loaded.settings.pop("base") == str(tmp_path / "full" / "model")
+    assert loaded.settings.pop("trained_from") == path
+    assert loaded.settings == {k: v for k, v in reranker.settings.items() if k != "base"}
+    pointwise.load(tmp_path / "full").save(tmp_path / "again")  # a loaded one saves again, still naming what it was trained from
+    assert pointwise.load(tmp_path / "again").settings["trained_from"] == path
+
+
+def test_group_loss_is_the_softmax_cross_entropy_over_each_query_group():
+    """``GroupTrainer``'s loss: per group (one query's truth first, then its negatives), the cross-entropy of
+    the truth over the group's logit(Yes) - logit(No) scores; groups of unequal size are padded with -inf."""
+    from eedi.llm_rerank import GroupCollator, group_scores
+
+    rows = [{"input_ids": [[5, 6], [7]], "label": 0}, {"input_ids": [[8], [9], [4, 3]], "label": 0}]
+    batch = GroupCollator(pad_id=0)(rows)
+    assert batch["input_ids"].shape == (5, 2) and batch["sizes"].tolist() == [2, 3]
+    assert batch["attention_mask"][1].tolist() == [0, 1]  # left padding
+    scores = torch.tensor([1.0, 0.0, 2.0, -1.0, 0.5])
+    grouped = group_scores(scores, batch["sizes"])
+    assert grouped[0, 2] == float("-inf") and grouped[1].tolist() == [2.0, -1.0, 0.5]
+    loss = torch.nn.functional.cross_entropy(grouped, batch["labels"])
+    expected = np.mean([np.log(1 + np.exp(-1.0)), -(2.0 - np.log(np.exp(2.0) + np.exp(-1.0) + np.exp(0.5)))])
+    assert loss.item() == pytest.approx(expected, rel=1e-6)

@@ -9,10 +9,16 @@ bad value came from: the recipe file or the command line.
 from __future__ import annotations
 
 import sys
+from dataclasses import field
 from pathlib import Path
 
 import yaml
 from transformers import HfArgumentParser
+
+
+def flag(default, help_text: str):
+    """A dataclass field with the help text that ``--help`` shows."""
+    return field(default=default, metadata={"help": help_text})
 
 
 class ConfigError(ValueError):

@@ -2,12 +2,15 @@
 
 Paths are relative to the directory the command runs in (the workspace root in the READMEs): the Kaggle
 download in ``competitions/<chapter>/data/``, the generated sample in its ``sample/`` folder, and one
-``outputs/<chapter>/<prefix>-<timestamp>/`` folder per run.
+``outputs/<chapter>/<prefix>-<timestamp>/`` folder per run. A chapter's ``paths`` module is one
+:class:`ChapterPaths` whose methods its commands call.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -54,3 +57,45 @@ def run_dir(output_dir: str | None, chapter: str, prefix: str) -> Path:
     if output_dir:
         return Path(output_dir)
     return output_root(chapter) / f"{prefix}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+@dataclass(frozen=True)
+class ChapterPaths:
+    """One chapter's default locations: its Kaggle download is there when its ``marker`` file is (the sample
+    writer writes it last, so a half-written sample is made again), and ``sample_maker``
+    (``"package.module:function"``, called with the sample folder) writes the sample; it is imported only
+    when the sample is made, so a chapter's sample generator may import its ``paths`` module."""
+
+    chapter: str
+    marker: str
+    sample_maker: str
+
+    @property
+    def kaggle_dir(self) -> Path:
+        return kaggle_dir(self.chapter)
+
+    @property
+    def sample_dir(self) -> Path:
+        return self.kaggle_dir / "sample"
+
+    @property
+    def output_root(self) -> Path:
+        return output_root(self.chapter)
+
+    def make_sample(self, directory: Path) -> object:
+        """The sample written into ``directory`` by ``sample_maker``, imported now."""
+        module, _, name = self.sample_maker.partition(":")
+        return getattr(importlib.import_module(module), name)(directory)
+
+    def resolve_data_dir(self, data_dir: str | None) -> tuple[Path, str]:
+        """(directory, description): the given one, else the Kaggle download, else the sample (made on first
+        use; :func:`resolve_data_dir`)."""
+        return resolve_data_dir(data_dir, self.chapter, self.marker, self.make_sample)
+
+    def run_dir(self, output_dir: str | None, prefix: str) -> Path:
+        """``output_dir`` when given, else ``outputs/<chapter>/<prefix>-<timestamp>`` (:func:`run_dir`)."""
+        return run_dir(output_dir, self.chapter, prefix)
+
+    def open_run(self, output_dir: str | None, prefix: str, verbose: bool = False) -> Path:
+        """The run folder, made, its ``run.log`` receiving the libraries' chatter (:func:`open_run`)."""
+        return open_run(output_dir, self.chapter, prefix, verbose)

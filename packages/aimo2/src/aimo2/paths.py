@@ -1,23 +1,7 @@
-"""Where the aimo2 commands read data and write outputs by default (see ``shared.runs``)."""
+"""Where the aimo2 commands read data and write outputs by default (``shared.runs.ChapterPaths``)."""
 
-from __future__ import annotations
+from shared.runs import ChapterPaths
 
-from pathlib import Path
-
-from shared import runs
-
-KAGGLE_DIR = runs.kaggle_dir("aimo2")
-SAMPLE_DIR = KAGGLE_DIR / "sample"
-OUTPUT_ROOT = runs.output_root("aimo2")
-
-
-def resolve_data_dir(data_dir: str | None) -> tuple[Path, str]:
-    """(directory, description): the given one, else the Kaggle download, else the sample (made on first use;
-    the sample writes its reference.csv last, so one interrupted half-way is made again)."""
-    from aimo2.synth import make_sample  # here: synth imports this module for its default --out
-
-    return runs.resolve_data_dir(data_dir, "aimo2", "reference.csv", make_sample)
-
-
-def run_dir(output_dir: str | None, prefix: str) -> Path:
-    return runs.run_dir(output_dir, "aimo2", prefix)
+PATHS = ChapterPaths("aimo2", marker="reference.csv", sample_maker="aimo2.synth:make_sample")
+SAMPLE_DIR, OUTPUT_ROOT = PATHS.sample_dir, PATHS.output_root  # synth's default --out; tests
+resolve_data_dir, run_dir = PATHS.resolve_data_dir, PATHS.run_dir

@@ -1,26 +1,8 @@
-"""Where the commonlit commands read data and write outputs by default (see ``shared.runs``)."""
+"""Where the commonlit commands read data and write outputs by default (``shared.runs.ChapterPaths``)."""
 
-from __future__ import annotations
+from shared.runs import ChapterPaths
 
-from pathlib import Path
-
-from shared import runs
-
-CHAPTER = "commonlit"
-MARKER = "summaries_train.csv"  # the sample writer writes it last: a half-written sample is made again
-
-
-def make_sample(directory: Path) -> Path:
-    from commonlit.sample.synth import make_sample as write  # the sample generator only when it is needed
-
-    return write(directory)
-
-
-def resolve_data_dir(data_dir: str | None) -> tuple[Path, str]:
-    """(directory, description): the given one, else the Kaggle download, else the sample (made on first use)."""
-    return runs.resolve_data_dir(data_dir, CHAPTER, MARKER, make_sample)
-
-
-def open_run(output_dir: str | None, prefix: str, verbose: bool = False) -> Path:
-    """The run folder, made, its ``run.log`` receiving the libraries' chatter (``shared.runs.open_run``)."""
-    return runs.open_run(output_dir, CHAPTER, prefix, verbose)
+PATHS = ChapterPaths(
+    "commonlit", marker="summaries_train.csv", sample_maker="commonlit.sample.synth:make_sample"
+)
+resolve_data_dir, open_run = PATHS.resolve_data_dir, PATHS.open_run

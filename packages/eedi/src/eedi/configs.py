@@ -24,6 +24,7 @@ POOLINGS = ("mean", "cls", "lasttoken")
 ANALYZERS = ("char_wb", "word")
 NEGATIVE_SOURCES = ("tfidf", "pretrained")
 BACKENDS = ("transformers", "vllm")
+LOSSES = ("group", "pair")
 SCHEDULERS = frozenset(s.value for s in SchedulerType)
 ATTENTION = ("sdpa", "eager", "flash_attention_2")
 TOP = 25  # MAP@25: the submission ranks 25 misconceptions per row
@@ -94,6 +95,9 @@ class ExperimentConfig:
     pointwise_backbone: str = _flag("Qwen/Qwen2.5-14B-Instruct", "causal LM under LoRA; 'tiny:qwen2-pretrained' on CPU")
     pointwise_candidates: int = _flag(32, "retrieval candidates rescored per row (1st place: 32)")
     pointwise_negatives: int = _flag(23, "hard negatives per training row, from its candidates (1st place: 23)")
+    pointwise_loss: str = _flag(
+        "group", "group (softmax over the truth and its negatives, 1st place) | pair (Yes/No cross-entropy per pair)"
+    )
     pointwise_max_length: int = 512
     pointwise_learning_rate: float = 5e-5
     pointwise_epochs: float = 1.0
@@ -107,7 +111,7 @@ class ExperimentConfig:
     listwise_batch_size: int = 2
     listwise_gradient_accumulation_steps: int = 8
     listwise_permutations: int = _flag(1, "candidate orders averaged at inference (2nd place: reversed order)")
-    lora_r: int = _flag(64, "LoRA rank of the rerankers (1st place: 64)")
+    lora_r: int = _flag(64, "LoRA rank of the rerankers (1st place: 64); 0 = full fine-tuning (a tiny model on CPU)")
     lora_alpha: int = 128
     lora_dropout: float = 0.05
     lora_target_modules: list[str] = field(
@@ -178,7 +182,10 @@ class ExperimentConfig:
             ("listwise_batch_size", self.listwise_batch_size < 1, "must be >= 1"),
             ("listwise_gradient_accumulation_steps", self.listwise_gradient_accumulation_steps < 1, "must be >= 1"),
             ("listwise_permutations", self.listwise_permutations < 1, "must be >= 1"),
-            ("lora_r", self.lora_r < 1, "must be >= 1"),
+            ("lora_r", self.lora_r < 0, "must be >= 0 (0 = full fine-tuning)"),
+            ("pointwise_loss", self.pointwise_loss not in LOSSES, f"is not one of {' | '.join(LOSSES)}"),
+            ("load_in_4bit", self.load_in_4bit and self.lora_r == 0 and self.reranks,
+             "needs LoRA (lora_r > 0): 4-bit weights cannot be fully fine-tuned"),
             ("lora_dropout", not 0 <= self.lora_dropout < 1, "must be in [0, 1)"),
             ("attn_implementation", self.attn_implementation not in ATTENTION, f"is not one of {' | '.join(ATTENTION)}"),
             ("warmup_ratio", not 0 <= self.warmup_ratio < 1, "must be in [0, 1)"),

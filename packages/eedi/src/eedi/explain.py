@@ -37,9 +37,8 @@ import pandas as pd
 import yaml
 from transformers import HfArgumentParser
 
-from eedi.synthetic import GeneratorConfig, _flag, make_backend
-from shared.generation import Backend, Messages, render
-from shared.recipes import ConfigError, parse_config
+from shared.generation import Backend, GenerationConfig, Messages, make_backend, render
+from shared.recipes import ConfigError, flag, parse_config
 
 SYSTEM = "You are a maths teacher who diagnoses the misconceptions behind pupils' wrong answers."
 ANSWER_START = "The student"
@@ -51,15 +50,15 @@ REQUEST_COLUMNS = ("ConstructName", "SubjectName", "QuestionText", "CorrectAnswe
 
 
 @dataclass
-class ExplainConfig(GeneratorConfig):
+class ExplainConfig(GenerationConfig):
     """What ``eedi-explain`` asks, and with which model and engine."""
 
-    generator: str = _flag(
+    generator: str = flag(
         "Qwen/Qwen2.5-32B-Instruct-AWQ", "the LLM (HF id or path); 'tiny:qwen2-pretrained' on CPU"
     )
-    max_new_tokens: int = _flag(96, "tokens one explanation may take (it is cut to two sentences)")
-    temperature: float = _flag(0.0, "sampling temperature; 0 decodes greedily (reproducible, cache-stable)")
-    top_p: float = _flag(1.0, "nucleus sampling mass")
+    max_new_tokens: int = flag(96, "tokens one explanation may take (it is cut to two sentences)")
+    temperature: float = flag(0.0, "sampling temperature; 0 decodes greedily (reproducible, cache-stable)")
+    top_p: float = flag(1.0, "nucleus sampling mass")
 
 
 def request(row) -> Messages:
@@ -207,12 +206,12 @@ def explain(config: ExplainConfig, long: pd.DataFrame, backend: Backend | None =
 class RunArguments:
     """Where ``eedi-explain`` reads and writes."""
 
-    data_dir: str | None = _flag(None, "the Kaggle files; default competitions/eedi/data, else the sample")
-    output_dir: str | None = _flag(None, "the run folder; default outputs/eedi/explain-<timestamp>")
-    cache: str | None = _flag(
+    data_dir: str | None = flag(None, "the Kaggle files; default competitions/eedi/data, else the sample")
+    output_dir: str | None = flag(None, "the run folder; default outputs/eedi/explain-<timestamp>")
+    cache: str | None = flag(
         None, "the explanation cache kept between runs; default outputs/eedi/explain-cache.csv"
     )
-    verbose: bool = _flag(False, "show the libraries' own output instead of <run folder>/run.log")
+    verbose: bool = flag(False, "show the libraries' own output instead of <run folder>/run.log")
 
 
 def make_parser() -> HfArgumentParser:

@@ -51,6 +51,7 @@ from shared.llm import (
 
 BACKENDS = ("transformers", "vllm")
 QUESTION = re.compile(r"(?:^|\n)Question:")
+FULL = "model"  # the folder of a fully fine-tuned reranker's weights (lora_r == 0), instead of an adapter
 VLLM_CHUNK = 4096  # prompts per vLLM call: the engine batches inside a call; the bar moves between calls
 
 
@@ -143,6 +144,49 @@ class AnswerTrainer(Trainer):
         return (loss, {"logits": logits}) if return_outputs else loss
 
 
+class GroupCollator:
+    """Groups of encoded prompts (``{"input_ids": [[...], ...], "label": int}``, one group per query) as one
+    left-padded batch of all their prompts, with ``sizes`` (prompts per group) and ``labels`` (the index of
+    the right prompt within its group)."""
+
+    def __init__(self, pad_id: int):
+        self.pad_id = pad_id
+
+    def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
+        ids, mask = pad_left([prompt for row in rows for prompt in row["input_ids"]], self.pad_id)
+        return {
+            "input_ids": ids,
+            "attention_mask": mask,
+            "sizes": torch.tensor([len(row["input_ids"]) for row in rows]),
+            "labels": torch.tensor([row["label"] for row in rows]),
+        }
+
+
+def group_scores(scores: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
+    """(n_groups, largest group) the flat ``scores`` cut into consecutive groups of ``sizes``, -inf after a
+    group's end."""
+    width = int(sizes.max())
+    out = scores.new_full((len(sizes), width), float("-inf"))
+    starts = torch.cumsum(sizes, 0) - sizes
+    for g, (start, size) in enumerate(zip(starts.tolist(), sizes.tolist(), strict=True)):
+        out[g, :size] = scores[start : start + size]
+    return out
+
+
+class GroupTrainer(AnswerTrainer):
+    """``Trainer`` whose loss is, per group of prompts (:class:`GroupCollator`), the cross-entropy of the right
+    prompt over the group's scores, a prompt's score being logit(``answer_ids[1]``) - logit(``answer_ids[0]``)
+    at its last position (for the pointwise reranker: logit(Yes) - logit(No), its scoring): the 1st place's
+    loss, a softmax over one query's truth and its negatives instead of a Yes/No label per pair."""
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        ids = inputs["input_ids"]
+        logits = last_logits(model, ids, inputs["attention_mask"])[:, self.answer_ids.to(ids.device)].float()
+        scores = group_scores(logits[:, 1] - logits[:, 0], inputs["sizes"].to(ids.device))
+        loss = F.cross_entropy(scores, inputs["labels"])
+        return (loss, {"logits": scores}) if return_outputs else loss
+
+
 # config field (without the reranker's prefix for the first four) -> TrainingArguments argument
 TRAINER_FIELDS = {
     "batch_size": "per_device_train_batch_size", "gradient_accumulation_steps": "gradient_accumulation_steps",
@@ -154,12 +198,15 @@ COMMON_FIELDS = {
 }  # fmt: skip
 
 
-def training_arguments(config, prefix: str, output_dir: str) -> TrainingArguments:
+def training_arguments(config, prefix: str, output_dir: str, batch_size: int | None = None) -> TrainingArguments:
     """The Trainer's settings from ``config``'s ``<prefix>_batch_size`` etc. and the common fields: nothing
     saved or reported (the caller saves the adapters), bf16 only on CUDA, the batches' keys kept. A
-    ``warmup_ratio`` below 1 is passed as ``warmup_steps``, which transformers reads as a ratio."""
+    ``warmup_ratio`` below 1 is passed as ``warmup_steps``, which transformers reads as a ratio; ``batch_size``
+    replaces ``<prefix>_batch_size`` when given."""
     cuda = torch.cuda.is_available()
     chosen = {argument: getattr(config, f"{prefix}_{name}") for name, argument in TRAINER_FIELDS.items()}
+    if batch_size is not None:
+        chosen["per_device_train_batch_size"] = batch_size
     chosen |= {argument: getattr(config, name) for name, argument in COMMON_FIELDS.items()}
     return TrainingArguments(
         output_dir=output_dir, use_cpu=not cuda, bf16=config.bf16 and cuda, save_strategy="no", report_to="none",
@@ -194,13 +241,17 @@ def lora_model(config, path: str):
     )  # fmt: skip
 
 
-def train(config, prefix: str, model, rows: list[dict], answer_ids: Sequence[int], pad_id: int, desc: str):
-    """Train ``model``'s adapters on ``rows`` (:class:`Collator` rows) with :class:`AnswerTrainer`, one
-    progress bar named ``desc``; returns the training loss of each logging step (``logging_steps``)."""
+def train(config, prefix: str, model, rows: list[dict], answer_ids: Sequence[int], pad_id: int, desc: str,
+          grouped: bool = False, batch_size: int | None = None):  # fmt: skip
+    """Train ``model``'s adapters (every weight with ``lora_r == 0``) on ``rows`` (:class:`Collator` rows) with
+    :class:`AnswerTrainer`, or on groups (:class:`GroupCollator` rows) with :class:`GroupTrainer` when
+    ``grouped`` (``batch_size`` groups a batch, else ``<prefix>_batch_size``), one progress bar named ``desc``; returns the
+    training loss of each logging step (``logging_steps``)."""
+    trainer_cls, collator = (GroupTrainer, GroupCollator) if grouped else (AnswerTrainer, Collator)
     with tempfile.TemporaryDirectory() as scratch:
-        trainer = AnswerTrainer(
-            model=model, args=training_arguments(config, prefix, scratch), train_dataset=rows,
-            data_collator=Collator(pad_id), answer_ids=answer_ids,
+        trainer = trainer_cls(
+            model=model, args=training_arguments(config, prefix, scratch, batch_size), train_dataset=rows,
+            data_collator=collator(pad_id), answer_ids=answer_ids,
         )  # fmt: skip
         quiet_trainer(trainer, desc).train()
     model.eval()
@@ -247,12 +298,28 @@ class LoraReranker:
         self.losses: list[float] = []  # the training loss per logging step, after fit
         self._engine, self._scratch = None, None
 
+    @property
+    def full(self) -> bool:
+        """Whether every weight was trained (``lora_r == 0``): saved whole, not as an adapter."""
+        return self.settings["lora_r"] == 0
+
     def save(self, directory: Path) -> None:
-        """The adapters, the tokenizer and the settings (``shared.llm.save_adapter``)."""
+        """The adapters, the tokenizer and the settings (``shared.llm.save_adapter``); a fully fine-tuned
+        model (``lora_r == 0``) as its whole weights in ``directory/model`` instead, its settings' ``base``
+        then ``"model"`` and the model it was trained from under ``trained_from``."""
         if self.model is None:  # loaded for vLLM only: the folder it came from is the saved reranker
             shutil.copytree(self.directory, directory, dirs_exist_ok=True)
             return
-        save_adapter(self.model, self.tokenizer, directory, self.settings, settings_file=self.settings_file)
+        if not self.full:
+            save_adapter(self.model, self.tokenizer, directory, self.settings, settings_file=self.settings_file)
+            return
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(directory / FULL)
+        self.tokenizer.save_pretrained(directory / TOKENIZER)
+        self.tokenizer.save_pretrained(directory / FULL)  # so that the folder alone loads (vLLM)
+        settings = self.settings | {"base": FULL, "trained_from": self.settings.get("trained_from", self.settings["base"])}
+        (directory / self.settings_file).write_text(json.dumps(settings, indent=2) + "\n")
 
     def vllm_logprobs(self, prompts: list[list[int]], allowed: Sequence[int], desc: str) -> np.ndarray:
         """(len(prompts), len(allowed)) log-softmax over the ``allowed`` tokens' logits after each prompt, from
@@ -271,9 +338,11 @@ class LoraReranker:
             ) from None
         s = self.settings
         if self._engine is None:
+            weights = self._adapter_dir()  # the whole model's folder when fully fine-tuned
+            lora = {} if self.full else {"enable_lora": True, "max_lora_rank": s["lora_r"], "max_loras": 1}
             self._engine = LLM(
-                model=s["base"], tokenizer=str(self._adapter_dir().parent / TOKENIZER), enable_lora=True,
-                max_lora_rank=s["lora_r"], max_loras=1, enable_prefix_caching=s["enable_prefix_caching"],
+                model=str(weights) if self.full else s["base"], tokenizer=str(weights.parent / TOKENIZER), **lora,
+                enable_prefix_caching=s["enable_prefix_caching"],
                 tensor_parallel_size=s["tensor_parallel_size"], max_model_len=s["max_model_len"],
                 gpu_memory_utilization=s["gpu_memory_utilization"], quantization=s["quantization"] or None,
                 max_logprobs=max(20, len(allowed)), logprobs_mode="processed_logprobs", generation_config="vllm",
@@ -282,7 +351,7 @@ class LoraReranker:
         params = SamplingParams(
             max_tokens=1, temperature=0.0, logprobs=len(allowed), allowed_token_ids=list(allowed)
         )
-        lora = LoRARequest("reranker", 1, str(self._adapter_dir()))
+        lora = None if self.full else LoRARequest("reranker", 1, str(self._adapter_dir()))
         out = np.zeros((len(prompts), len(allowed)), dtype=np.float32)
         for at in progress(range(0, len(prompts), VLLM_CHUNK), desc=desc, unit="chunk", leave=False):
             chunk = [TokensPrompt(prompt_token_ids=p) for p in prompts[at : at + VLLM_CHUNK]]
@@ -294,14 +363,18 @@ class LoraReranker:
         return out
 
     def _adapter_dir(self) -> Path:
-        """The folder of the adapters for vLLM: the loaded folder's, else a temporary save of this one."""
+        """The folder of the adapters (of the whole model when fully fine-tuned) for vLLM: the loaded folder's,
+        else a temporary save of this one."""
+        part = FULL if self.full else ADAPTER
         if self.directory is not None:
-            return Path(self.directory) / ADAPTER
+            return Path(self.directory) / part
         if self._scratch is None:
             self._scratch = tempfile.TemporaryDirectory()
-            self.model.save_pretrained(Path(self._scratch.name) / ADAPTER)
+            self.model.save_pretrained(Path(self._scratch.name) / part)
             self.tokenizer.save_pretrained(Path(self._scratch.name) / TOKENIZER)
-        return Path(self._scratch.name) / ADAPTER
+            if self.full:
+                self.tokenizer.save_pretrained(Path(self._scratch.name) / part)
+        return Path(self._scratch.name) / part
 
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
@@ -325,6 +398,17 @@ def load_reranker(cls, directory: Path, inference_backend: str | None = None):
         raise FileNotFoundError(f"{path}: not found (not a model saved by {cls.owner})")
     settings = json.loads(path.read_text())
     settings["inference_backend"] = inference_backend or settings["inference_backend"]
+    if settings["lora_r"] == 0:  # fully fine-tuned: the whole weights, no adapter
+        settings["base"] = str(directory / settings["base"])
+        tokenizer = AutoTokenizer.from_pretrained(directory / TOKENIZER)
+        if settings["inference_backend"] == "vllm":
+            return cls(None, tokenizer, settings, directory)
+        model = load_base(settings["base"], load_in_4bit=False, bf16=settings["bf16"],
+                          attn_implementation=settings.get("attn_implementation", "sdpa"))  # fmt: skip
+        model.requires_grad_(False)
+        if torch.cuda.is_available():
+            model.cuda()
+        return cls(model.eval(), tokenizer, settings, directory)
     if settings["inference_backend"] == "vllm":
         if settings["base"] == BASE:
             settings["base"] = str(directory / BASE)

@@ -20,8 +20,10 @@ and in scoring); the candidate and the answer cue are never cut.
 
 Training (``fit``): each training row gives the truth (label Yes) and up to ``pointwise_negatives`` hard
 negatives (label No) drawn, seeded, from its first ``pointwise_candidates`` retrieval candidates without the
-truth; the loss is the cross-entropy over the (No, Yes) logits of each full prompt, through
-``eedi.llm_rerank.AnswerTrainer``. With ``inference_backend: vllm`` the pairs are scored by vLLM with
+truth. ``pointwise_loss: pair``: the cross-entropy over the (No, Yes) logits of each full prompt
+(``eedi.llm_rerank.AnswerTrainer``); ``group`` (the 1st place's): a softmax cross-entropy over one query's
+group of prompts, each scored logit(Yes) - logit(No), the truth the target (``GroupTrainer``; a batch holds
+``pointwise_batch_size // (1 + pointwise_negatives)`` queries, at least one). With ``inference_backend: vllm`` the pairs are scored by vLLM with
 prefix caching instead (``LoraReranker.vllm_logprobs``; CUDA only, untested on CPU).
 """
 
@@ -210,12 +212,19 @@ def fit(config, queries: Sequence[str], candidates: np.ndarray, truth: np.ndarra
     pairs = training_pairs(
         candidates, truth, config.pointwise_candidates, config.pointwise_negatives, config.seed
     )
+    grouped = config.pointwise_loss == "group"
     rows = []
     for query, row in zip(queries, pairs, strict=True):
         prefix = encoder.prefix(query)
-        rows += [{"input_ids": prefix + encoder.suffixes[c], "label": int(k == 0)} for k, c in enumerate(row)]
+        prompts = [prefix + encoder.suffixes[c] for c in row]
+        if grouped:
+            rows.append({"input_ids": prompts, "label": 0})
+        else:
+            rows += [{"input_ids": p, "label": int(k == 0)} for k, p in enumerate(prompts)]
     model = lora_model(config, path)
-    losses = train(config, PREFIX, model, rows, (no, yes), tokenizer.pad_token_id, desc)
+    groups = max(1, config.pointwise_batch_size // (1 + config.pointwise_negatives)) if grouped else None
+    losses = train(config, PREFIX, model, rows, (no, yes), tokenizer.pad_token_id, desc, grouped=grouped,
+                   batch_size=groups)  # fmt: skip
     reranker = PointwiseReranker(model, tokenizer, settings_from(config, PREFIX, path))
     reranker.losses = losses
     return reranker

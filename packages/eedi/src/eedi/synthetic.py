@@ -26,8 +26,9 @@ labelled with its misconception and the two others unlabelled), ready to be name
 ``tiny:qwen2-pretrained`` (``chat_template: false``), pretrained on each labelled training question written
 as the answer to its own request (:func:`pretraining_texts`), so that it has seen the task it is asked.
 
-:class:`GeneratorConfig` and :func:`make_backend` are the generator fields and backend choice that
-``eedi.explain`` shares.
+:class:`SynthConfig` extends ``shared.generation.GenerationConfig`` (the generator, backend, decoding and
+vLLM engine fields, shared with ``eedi.explain`` and the other chapters' generators) with the task's fields;
+``shared.generation.make_backend`` builds the backend.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -46,12 +47,9 @@ from transformers import HfArgumentParser
 
 from eedi.data import LETTERS, MISCONCEPTION_COLUMNS, TRAIN_COLUMNS, to_long
 from eedi.tfidf import TfidfRetriever
-from shared.generation import Backend, Messages, TransformersBackend, VllmBackend, render
-from shared.recipes import ConfigError, FieldError, parse_config
-from shared.tiny import resolve_backbone
+from shared.generation import Backend, GenerationConfig, Messages, make_backend, render
+from shared.recipes import ConfigError, flag, parse_config
 
-BACKENDS = ("transformers", "vllm")
-DTYPES = ("auto", "bfloat16", "float16", "float32")
 PARSE_REASONS = (
     "missing_field", "too_few_answers", "too_many_answers", "empty_field", "unbalanced_latex",
     "incorrect_is_correct", "duplicate_options",
@@ -71,86 +69,22 @@ FORMAT = (
 ANSWER_START = "Construct:"
 
 
-def _flag(default, help_text: str):
-    """A dataclass field with the help text that ``--help`` shows."""
-    return field(default=default, metadata={"help": help_text})
-
-
 @dataclass
-class GeneratorConfig:
-    """The generator, its decoding and vLLM's engine fields (``shared.generation.GenerationSettings``)."""
-
-    generator: str = _flag(
-        "Qwen/Qwen2.5-72B-Instruct-AWQ", "the LLM (HF id or path); 'tiny:qwen2-pretrained' on CPU"
-    )
-    backend: str = _flag("vllm", "vllm (offline engine, CUDA only) | transformers (generate; CPU or GPU)")
-    max_new_tokens: int = _flag(256, "tokens one generation may take")
-    temperature: float = _flag(0.7, "sampling temperature; 0 decodes greedily")
-    top_p: float = _flag(0.8, "nucleus sampling mass")
-    batch_size: int = _flag(64, "requests sent to the backend at once")
-    seed: int = _flag(42, "seeds every choice and every request's sampling")
-    chat_template: bool = _flag(
-        True, "send requests through the generator's chat template (instruct models); false: as plain text "
-        "(base models and the tiny stand-in)",
-    )  # fmt: skip
-    # vLLM's engine: whether the generator fits on the GPUs at hand
-    tensor_parallel_size: int = _flag(1, "GPUs one model is split over")
-    max_model_len: int = _flag(4096, "the engine's context: prompt plus generated tokens")
-    gpu_memory_utilization: float = _flag(0.9, "share of each GPU's memory the engine may take")
-    dtype: str = _flag("auto", "weights' dtype for both backends: auto | bfloat16 | float16 | float32")
-    quantization: str = _flag(
-        "", "vLLM quantization method such as awq or gptq ('' reads it from the checkpoint)"
-    )
-
-    # The rules: allowed values, lowest values, and fractions in (0, 1]; a subclass extends LOWEST.
-    CHOICES: ClassVar[dict] = {"backend": BACKENDS, "dtype": DTYPES}
-    LOWEST: ClassVar[dict] = {
-        "max_new_tokens": 8, "temperature": 0, "batch_size": 1, "tensor_parallel_size": 1,
-        "max_model_len": 128,
-    }  # fmt: skip
-    FRACTIONS: ClassVar[tuple] = ("top_p", "gpu_memory_utilization")
-
-    def __post_init__(self):
-        """One :class:`FieldError` for the first field out of its range (``CHOICES``, ``LOWEST``, a fraction
-        in (0, 1], a model name, a chat template asked of a tiny plain-text generator)."""
-        problems = [(name, f"is not one of {' | '.join(allowed)}") for name, allowed in self.CHOICES.items()
-                    if getattr(self, name) not in allowed]  # fmt: skip
-        problems += [
-            (name, f"must be >= {low}") for name, low in self.LOWEST.items() if getattr(self, name) < low
-        ]
-        problems += [
-            (name, "must be in (0, 1]") for name in self.FRACTIONS if not 0 < getattr(self, name) <= 1
-        ]
-        if not self.generator.strip():
-            problems.append(("generator", "must name a model"))
-        if self.chat_template and self.generator.startswith("tiny:"):
-            problems.append(
-                ("chat_template", "with a tiny: generator (pretrained on plain text): set it false")
-            )
-        if problems:
-            name, why = problems[0]
-            raise FieldError(name, f"{name}: {getattr(self, name)!r} {why}")
-
-
-@dataclass
-class SynthConfig(GeneratorConfig):
+class SynthConfig(GenerationConfig):
     """What ``eedi-generate`` asks for, and with which model and engine."""
 
-    only_unseen: bool = _flag(True, "write questions only for misconceptions that no training row has")
-    max_misconceptions: int = _flag(0, "a seeded sample of this many target misconceptions (0 = all)")
-    per_misconception: int = _flag(1, "questions asked per misconception, each sampled anew")
-    few_shot: int = _flag(4, "training questions of the closest-named misconceptions shown in the prompt")
-    id_start: int = _flag(1_000_000, "QuestionId of the first kept question (far above train's and test's)")
+    generator: str = flag(
+        "Qwen/Qwen2.5-72B-Instruct-AWQ", "the LLM (HF id or path); 'tiny:qwen2-pretrained' on CPU"
+    )
+    only_unseen: bool = flag(True, "write questions only for misconceptions that no training row has")
+    max_misconceptions: int = flag(0, "a seeded sample of this many target misconceptions (0 = all)")
+    per_misconception: int = flag(1, "questions asked per misconception, each sampled anew")
+    few_shot: int = flag(4, "training questions of the closest-named misconceptions shown in the prompt")
+    id_start: int = flag(1_000_000, "QuestionId of the first kept question (far above train's and test's)")
 
-    LOWEST: ClassVar[dict] = GeneratorConfig.LOWEST | {
+    LOWEST: ClassVar[dict] = GenerationConfig.LOWEST | {
         "max_misconceptions": 0, "per_misconception": 1, "few_shot": 0, "id_start": 1,
     }  # fmt: skip
-
-
-def make_backend(config: GeneratorConfig, texts: Sequence[str] = ()) -> Backend:
-    """The configured backend on ``config.generator`` (a ``tiny:`` generator is built from ``texts``)."""
-    path = resolve_backbone(config.generator, list(texts))
-    return (VllmBackend if config.backend == "vllm" else TransformersBackend)(path, config)
 
 
 # --- prompt, reply format and parser ------------------------------------------------------------------------
@@ -417,9 +351,9 @@ def pretraining_texts(train: pd.DataFrame, misconceptions: pd.DataFrame, few_sho
 class RunArguments:
     """Where ``eedi-generate`` reads and writes."""
 
-    data_dir: str | None = _flag(None, "the Kaggle files; default competitions/eedi/data, else the sample")
-    output_dir: str | None = _flag(None, "the run folder; default outputs/eedi/generate-<timestamp>")
-    verbose: bool = _flag(False, "show the libraries' own output instead of <run folder>/run.log")
+    data_dir: str | None = flag(None, "the Kaggle files; default competitions/eedi/data, else the sample")
+    output_dir: str | None = flag(None, "the run folder; default outputs/eedi/generate-<timestamp>")
+    verbose: bool = flag(False, "show the libraries' own output instead of <run folder>/run.log")
 
 
 def make_parser() -> HfArgumentParser:

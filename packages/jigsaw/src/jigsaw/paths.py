@@ -1,21 +1,6 @@
-"""Where the jigsaw commands read data and write outputs by default (see ``shared.runs``)."""
+"""Where the jigsaw commands read data and write outputs by default (``shared.runs.ChapterPaths``)."""
 
-from __future__ import annotations
+from shared.runs import ChapterPaths
 
-from pathlib import Path
-
-from jigsaw.synth import make_sample
-from shared import runs
-
-KAGGLE_DIR = runs.kaggle_dir("jigsaw")
-SAMPLE_DIR = KAGGLE_DIR / "sample"
-OUTPUT_ROOT = runs.output_root("jigsaw")
-
-
-def resolve_data_dir(data_dir: str | None) -> tuple[Path, str]:
-    """(directory, description): the given one, else the Kaggle download, else the sample (made on first use)."""
-    return runs.resolve_data_dir(data_dir, "jigsaw", "train.csv", make_sample)
-
-
-def run_dir(output_dir: str | None, prefix: str) -> Path:
-    return runs.run_dir(output_dir, "jigsaw", prefix)
+PATHS = ChapterPaths("jigsaw", marker="train.csv", sample_maker="jigsaw.synth:make_sample")
+resolve_data_dir, run_dir = PATHS.resolve_data_dir, PATHS.run_dir

@@ -31,8 +31,9 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -40,12 +41,10 @@ import yaml
 from transformers import HfArgumentParser
 
 from science_exam.data import LETTERS
-from shared.generation import Backend, Messages, TransformersBackend, VllmBackend, render
-from shared.recipes import ConfigError, FieldError, parse_config
-from shared.tiny import resolve_backbone
+from shared.generation import Backend, GenerationConfig, Messages, make_backend, render
+from shared.generation import VllmBackend as VllmBackend  # re-exported: callers reach qgen.VllmBackend
+from shared.recipes import ConfigError, flag, parse_config
 
-BACKENDS = ("transformers", "vllm")
-DTYPES = ("auto", "bfloat16", "float16", "float32")
 CHUNKS = ("paragraph", "sentences")
 PARSE_REASONS = (
     "no_question", "too_few_options", "too_many_options", "bad_option_letters", "empty_option",
@@ -59,68 +58,30 @@ FORMAT = "Question: <the question>\nA) <option>\nB) <option>\nC) <option>\nD) <o
 ANSWER_START = "Question:"
 
 
-# The config's rules: allowed values, lowest values, and fractions in (0, 1].
-CHOICES = {"backend": BACKENDS, "chunk_mode": CHUNKS, "dtype": DTYPES}
-LOWEST = {
-    "n_passages": 0, "per_passage": 1, "min_passage_words": 1, "max_new_tokens": 8, "temperature": 0,
-    "batch_size": 1, "chunk_window": 1, "tensor_parallel_size": 1, "max_model_len": 128,
-}  # fmt: skip
-FRACTIONS = ("top_p", "gpu_memory_utilization")
-
-
-def _flag(default, help_text: str):
-    """A dataclass field with the help text that ``--help`` shows."""
-    return field(default=default, metadata={"help": help_text})
-
-
 @dataclass
-class QgenConfig:
-    """What ``science-exam-generate`` asks for, and with which model and engine."""
+class QgenConfig(GenerationConfig):
+    """What ``science-exam-generate`` asks for, and with which model and engine (the generator, backend,
+    decoding and engine fields are ``shared.generation.GenerationConfig``'s)."""
 
-    generator: str = _flag(
-        "Qwen/Qwen2.5-7B-Instruct", "the LLM (HF id or path); 'tiny:qwen2-pretrained' on CPU"
-    )
-    backend: str = _flag("vllm", "vllm (offline engine, CUDA only) | transformers (generate; CPU or GPU)")
-    n_passages: int = _flag(5000, "how many passages to write questions from (0 = every eligible one)")
-    per_passage: int = _flag(1, "questions asked per passage, each sampled anew")
-    min_passage_words: int = _flag(30, "passages with fewer words are never asked about")
-    max_new_tokens: int = _flag(256, "tokens one generated question may take")
-    temperature: float = _flag(0.7, "sampling temperature; 0 decodes greedily")
-    top_p: float = _flag(0.95, "nucleus sampling mass")
-    batch_size: int = _flag(64, "requests sent to the backend at once")
-    seed: int = _flag(42, "seeds the passage sample and every request's sampling")
-    chat_template: bool = _flag(
-        True, "send requests through the generator's chat template (instruct models); false: as plain text "
-        "(base models and the tiny stand-in)",
-    )  # fmt: skip
-    chunk_mode: str = _flag("paragraph", "how the corpus becomes passages: paragraph | sentences")
-    chunk_window: int = _flag(3, "chunk_mode sentences: sentences per passage")
-    chunk_overlap: int = _flag(1, "chunk_mode sentences: sentences two neighbouring passages share")
-    # vLLM's engine: whether the generator fits on the GPUs at hand
-    tensor_parallel_size: int = _flag(1, "GPUs one model is split over")
-    max_model_len: int = _flag(4096, "the engine's context: prompt plus generated tokens")
-    gpu_memory_utilization: float = _flag(0.9, "share of each GPU's memory the engine may take")
-    dtype: str = _flag("auto", "weights' dtype for both backends: auto | bfloat16 | float16 | float32")
-    quantization: str = _flag("", "vLLM quantization method such as awq, gptq or fp8 ('' for none)")
+    top_p: float = flag(0.95, "nucleus sampling mass")
+    n_passages: int = flag(5000, "how many passages to write questions from (0 = every eligible one)")
+    per_passage: int = flag(1, "questions asked per passage, each sampled anew")
+    min_passage_words: int = flag(30, "passages with fewer words are never asked about")
+    chunk_mode: str = flag("paragraph", "how the corpus becomes passages: paragraph | sentences")
+    chunk_window: int = flag(3, "chunk_mode sentences: sentences per passage")
+    chunk_overlap: int = flag(1, "chunk_mode sentences: sentences two neighbouring passages share")
 
-    def __post_init__(self):
-        """One :class:`FieldError` for the first field out of its range (:data:`CHOICES`, :data:`LOWEST`, a
-        fraction in (0, 1], a model name, an overlap smaller than its window)."""
-        problems = [(name, f"is not one of {' | '.join(allowed)}") for name, allowed in CHOICES.items()
-                    if getattr(self, name) not in allowed]  # fmt: skip
-        problems += [(name, f"must be >= {low}") for name, low in LOWEST.items() if getattr(self, name) < low]
-        problems += [(name, "must be in (0, 1]") for name in FRACTIONS if not 0 < getattr(self, name) <= 1]
-        if not self.generator.strip():
-            problems.append(("generator", "must name a model"))
-        if self.chat_template and self.generator.startswith("tiny:"):
-            problems.append(
-                ("chat_template", "with a tiny: generator (pretrained on plain text): set it false")
-            )
+    CHOICES: ClassVar[dict] = GenerationConfig.CHOICES | {"chunk_mode": CHUNKS}
+    LOWEST: ClassVar[dict] = GenerationConfig.LOWEST | {
+        "n_passages": 0, "per_passage": 1, "min_passage_words": 1, "chunk_window": 1,
+    }  # fmt: skip
+
+    def problems(self) -> list[tuple[str, str]]:
+        """The shared rules, then an overlap smaller than its window."""
+        problems = super().problems()
         if not 0 <= self.chunk_overlap < self.chunk_window:
             problems.append(("chunk_overlap", "must be in [0, chunk_window)"))
-        if problems:
-            name, why = problems[0]
-            raise FieldError(name, f"{name}: {getattr(self, name)!r} {why}")
+        return problems
 
 
 # --- prompt and parser --------------------------------------------------------------------------------------
@@ -198,12 +159,6 @@ def parse_mcq(text: str) -> dict[str, str] | str:
     if letter is None or letter.group(1).upper() not in LETTERS:
         return "bad_answer"
     return {"prompt": question, **dict(zip(LETTERS, texts, strict=True)), "answer": letter.group(1).upper()}
-
-
-def make_backend(config: QgenConfig, texts: Sequence[str] = ()) -> Backend:
-    """The configured backend on ``config.generator`` (a ``tiny:`` generator is built from ``texts``)."""
-    path = resolve_backbone(config.generator, list(texts))
-    return (VllmBackend if config.backend == "vllm" else TransformersBackend)(path, config)
 
 
 # --- generation ---------------------------------------------------------------------------------------------
@@ -292,15 +247,15 @@ def pretraining_texts(articles: pd.DataFrame, questions: pd.DataFrame, passages:
 class RunArguments:
     """Where ``science-exam-generate`` reads and writes."""
 
-    data_dir: str | None = _flag(
+    data_dir: str | None = flag(
         None, "the Kaggle files; default competitions/science-exam/data, else the sample"
     )
-    corpus: str | None = _flag(
+    corpus: str | None = flag(
         None, "corpus folder or file of title, text articles; default <data-dir>/corpus"
     )
-    output: str | None = _flag(None, "the questions' CSV; default <run folder>/generated.csv")
-    output_dir: str | None = _flag(None, "the run folder; default outputs/science-exam/generate-<timestamp>")
-    verbose: bool = _flag(False, "show the libraries' own output instead of <run folder>/run.log")
+    output: str | None = flag(None, "the questions' CSV; default <run folder>/generated.csv")
+    output_dir: str | None = flag(None, "the run folder; default outputs/science-exam/generate-<timestamp>")
+    verbose: bool = flag(False, "show the libraries' own output instead of <run folder>/run.log")
 
 
 def make_parser() -> HfArgumentParser:
