@@ -175,3 +175,15 @@ def test_command_explains_train_and_test_and_a_rerun_reads_the_cache(
     explain.main([*flags, "--output-dir", str(tmp_path / "two")])
     assert "(0 generated, 9 from" in capsys.readouterr().out
     assert pd.read_csv(tmp_path / "two" / "explanations.csv", keep_default_na=False).equals(written)
+
+
+def test_read_explanations_indexes_by_row_and_refuses_a_repeated_row(tmp_path):
+    path = tmp_path / "explanations.csv"
+    path.write_text('QuestionId_Answer,Explanation\n1_A,"Added the tops, then the bottoms."\n1_C,\n')
+    read = explain.read_explanations(path)
+    assert read.to_dict() == {"1_A": "Added the tops, then the bottoms.", "1_C": ""}
+    path.write_text("QuestionId_Answer,Explanation\n1_A,x\n1_A,y\n")
+    with pytest.raises(DataError, match=r"explanations.csv: row 3: column QuestionId_Answer: 1_A is given twice"):
+        explain.read_explanations(path)
+    with pytest.raises(DataError, match="file not found"):
+        explain.read_explanations(tmp_path / "absent.csv")

@@ -53,7 +53,7 @@ class EediData:
     source: str  # the data directory read
 
 
-def _read_csv(path: Path, columns: Iterable[str]) -> pd.DataFrame:
+def read_csv(path: Path, columns: Iterable[str]) -> pd.DataFrame:
     """The CSV with every cell a string ("" for an empty cell), checked for ``columns``."""
     if not path.is_file():
         raise DataError(f"{path}: file not found")
@@ -114,7 +114,7 @@ def _check_known(frame: pd.DataFrame, path: Path, column: str, known: set[int], 
 
 def _questions(path: Path, labelled: bool, misconceptions: pd.DataFrame | None) -> pd.DataFrame:
     columns = TRAIN_COLUMNS if labelled else QUESTION_COLUMNS
-    frame = _read_csv(path, columns)[list(columns)].copy()
+    frame = read_csv(path, columns)[list(columns)].copy()
     frame["QuestionId"] = _integers(frame, path, "QuestionId", "QuestionId")
     _check_unique(frame, path, "QuestionId")
     for column in ("ConstructId", "SubjectId"):
@@ -154,7 +154,7 @@ def load_misconceptions(path: str | Path) -> pd.DataFrame:
     """``misconception_mapping.csv``: ``MisconceptionId`` (int64, unique) and a non-empty ``MisconceptionName``."""
     path = Path(path)
     key = "MisconceptionId"
-    frame = _read_csv(path, (key, "MisconceptionName"))[[key, "MisconceptionName"]].copy()
+    frame = read_csv(path, (key, "MisconceptionName"))[[key, "MisconceptionName"]].copy()
     frame[key] = _integers(frame, path, key, key)
     _check_unique(frame, path, key)
     _check_filled(frame, path, ("MisconceptionName",), key)
@@ -199,7 +199,7 @@ def _test_labels(path: Path, test: pd.DataFrame, misconceptions: pd.DataFrame) -
     if not path.is_file():
         return None
     key = "QuestionId_Answer"
-    labels = _read_csv(path, (key, "MisconceptionId"))[[key, "MisconceptionId"]].copy()
+    labels = read_csv(path, (key, "MisconceptionId"))[[key, "MisconceptionId"]].copy()
     _check_unique(labels, path, key)
     correct = dict(zip(test["QuestionId"].astype(str), test["CorrectAnswer"], strict=True))
     for row, cell in enumerate(labels[key].str.strip()):
@@ -218,7 +218,7 @@ def _test_labels(path: Path, test: pd.DataFrame, misconceptions: pd.DataFrame) -
 
 def _check_sample_submission(path: Path) -> None:
     if path.is_file():
-        _read_csv(path, ("QuestionId_Answer", "MisconceptionId"))
+        read_csv(path, ("QuestionId_Answer", "MisconceptionId"))
 
 
 def load_competition(data_dir: str | Path, extra: Sequence[str | Path] = ()) -> EediData:

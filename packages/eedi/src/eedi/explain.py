@@ -116,20 +116,12 @@ def _empty_cache() -> pd.Series:
 
 def load_cache(path: str | Path) -> pd.Series:
     """The cached explanations, indexed by (``QuestionId_Answer``, ``key``); empty when the file is absent."""
-    from eedi.data import DataError
+    from eedi.data import read_csv
 
     path = Path(path)
     if not path.is_file():
         return _empty_cache()
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: cannot be read as CSV ({str(err).strip().splitlines()[0]})") from None
-    missing = [c for c in CACHE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{path}: column {missing[0]}: missing (an explanation cache has {', '.join(CACHE_COLUMNS)})"
-        )
+    frame = read_csv(path, CACHE_COLUMNS)
     return frame.drop_duplicates([KEY, "key"], keep="last").set_index([KEY, "key"])["Explanation"]
 
 
@@ -137,18 +129,9 @@ def read_explanations(path: str | Path) -> pd.Series:
     """``explanations.csv`` (``QuestionId_Answer, Explanation``, what ``eedi-explain`` writes) as a Series
     indexed by ``QuestionId_Answer``, what ``eedi.text.query_texts`` takes; a missing file or column, or a
     key given twice, is a one-line ``DataError``."""
-    from eedi.data import DataError
+    from eedi.data import DataError, read_csv
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: not found (write it with eedi-explain)")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: cannot be read as CSV ({str(err).strip().splitlines()[0]})") from None
-    for column in (KEY, "Explanation"):
-        if column not in frame.columns:
-            raise DataError(f"{path}: column {column}: missing")
+    frame = read_csv(Path(path), (KEY, "Explanation"))
     repeated = frame[KEY].duplicated()
     if repeated.any():
         row = int(repeated.to_numpy().argmax())
