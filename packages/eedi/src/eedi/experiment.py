@@ -104,7 +104,7 @@ def prepare(data: EediData, n_folds: int, holdout: float, seed: int) -> Prepared
     if len(train) == 0:
         raise DataError(f"{data.source}/train.csv: no incorrect answer has a misconception: nothing to train on")
     test = to_long(data.test, labelled=False)
-    synthetic = to_long(data.extra, labelled=True) if len(data.extra) else to_long(data.train.iloc[:0], True)
+    synthetic = to_long(data.extra, labelled=True)
     synthetic = synthetic[synthetic["MisconceptionId"].notna()].reset_index(drop=True)
     misconceptions = data.misconceptions
     truth = columns_of(train["MisconceptionId"], misconceptions)
@@ -257,19 +257,26 @@ class Fused:
     weights: list[float] | None  # the test's (tuned on every out-of-fold row); None for one retriever or RRF
 
 
+def fuse_scores(config: ExperimentConfig, matrices: list[np.ndarray], weights) -> np.ndarray:
+    """Rows' scores of ``config.retrievers`` fused with tuned ``weights`` (unused by one retriever and by RRF):
+    how the test is fused here and in ``eedi-predict``."""
+    if len(matrices) == 1:
+        return matrices[0]
+    if config.fusion == "rrf":
+        return fusion.rrf(matrices, k=config.rrf_k)
+    return fusion.fuse(matrices, weights, norm=config.fusion_norm)
+
+
 def fuse(config: ExperimentConfig, prep: Prepared, scores: dict[str, Scores]) -> Fused:
     """One retriever as it is; several fused: RRF, or normalised scores weighted with weights cross-fitted
     over the folds (each fold's rows fused with weights tuned on the other folds)."""
     members = [scores[k] for k in config.retrievers]
-    if len(members) == 1:
-        return Fused(members[0].oof, members[0].test, None)
-    if config.fusion == "rrf":
-        return Fused(fusion.rrf([m.oof for m in members], k=config.rrf_k),
-                     fusion.rrf([m.test for m in members], k=config.rrf_k), None)  # fmt: skip
-    oof, weights = fusion.cross_fitted([m.oof for m in members], prep.truth, prep.fold, grid_step=config.fusion_step,
+    oofs, tests = [m.oof for m in members], [m.test for m in members]
+    if len(members) == 1 or config.fusion == "rrf":
+        return Fused(fuse_scores(config, oofs, None), fuse_scores(config, tests, None), None)
+    oof, weights = fusion.cross_fitted(oofs, prep.truth, prep.fold, grid_step=config.fusion_step,
                                        norm=config.fusion_norm)  # fmt: skip
-    test = fusion.fuse([m.test for m in members], weights, norm=config.fusion_norm)
-    return Fused(oof, test, [float(w) for w in weights])
+    return Fused(oof, fuse_scores(config, tests, weights), [float(w) for w in weights])
 
 
 # --- stage 2: reranking --------------------------------------------------------------------------------------

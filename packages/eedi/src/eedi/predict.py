@@ -29,11 +29,11 @@ from eedi.experiment import (
     FoldRerankers,
     depth,
     embedder_scores,
+    fuse_scores,
     load_embedder,
     rerank_rows,
 )
 from eedi.explain import read_explanations
-from eedi.fusion import fuse, rrf
 from eedi.ranked import Ranked, from_scores
 from eedi.submission import submission_frame
 from eedi.text import doc_texts, query_texts
@@ -98,13 +98,7 @@ def predict_ranking(models: Path, test: pd.DataFrame, misconceptions: pd.DataFra
     long = to_long(test, labelled=False)
     queries = query_texts(long)
     scores = [retriever_scores(models, entry, config, queries, docs) for entry in manifest["retrievers"]]
-    if len(scores) == 1:
-        fused = scores[0]
-    elif config.fusion == "rrf":
-        fused = rrf(scores, k=config.rrf_k)
-    else:
-        fused = fuse(scores, manifest["weights"], norm=config.fusion_norm)
-    ranked = from_scores(fused, depth(config))
+    ranked = from_scores(fuse_scores(config, scores, manifest["weights"]), depth(config))
     if manifest["pointwise"]:
         point = fold_dirs(models / manifest["pointwise"])  # loaded one at a time (FoldRerankers.get)
         lists = fold_dirs(models / manifest["listwise"]) if manifest["listwise"] else None

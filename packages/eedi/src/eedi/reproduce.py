@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from transformers import HfArgumentParser
 
@@ -207,8 +208,6 @@ def score(rung: Rung, prep: Prepared) -> float:
 
 def recall_table(ladder: Ladder):
     """Recall@k of each retrieval rung's out-of-fold scores: how many candidates a reranker must see."""
-    import pandas as pd
-
     rows = []
     for name, result in ladder.results.items():
         if result.config.reranks or result.fused is None:
