@@ -99,12 +99,14 @@ def token_logprobs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - logits.logsumexp(-1)
 
 
-def load_base(path: str, *, load_in_4bit: bool, bf16: bool, attn_implementation: str = "sdpa"):
-    """``AutoModelForCausalLM.from_pretrained(path)``: NF4 on CUDA with ``load_in_4bit``, bf16 on CUDA with
-    ``bf16`` (a frozen base needs no float32 weights), else float32. Without CUDA ``load_in_4bit`` falls back
-    to float32 and warns."""
+def load_base(path: str, *, load_in_4bit: bool, bf16: bool, attn_implementation: str = "sdpa", model_class=None,
+              **model_kwargs):  # fmt: skip
+    """``model_class.from_pretrained(path, **model_kwargs)`` (``AutoModelForCausalLM`` unless given, e.g.
+    ``AutoModelForSequenceClassification`` with ``num_labels``): NF4 on CUDA with ``load_in_4bit``, bf16 on
+    CUDA with ``bf16`` (a frozen base needs no float32 weights), else float32. Without CUDA ``load_in_4bit``
+    falls back to float32 and warns."""
     cuda = torch.cuda.is_available()
-    kwargs = {"dtype": torch.bfloat16 if cuda and bf16 else torch.float32}
+    kwargs = {"dtype": torch.bfloat16 if cuda and bf16 else torch.float32, **model_kwargs}
     if attn_implementation != "sdpa":
         kwargs["attn_implementation"] = attn_implementation
     if load_in_4bit and cuda:  # QLoRA: NF4 with double quantisation, bf16 compute, on this process' GPU
@@ -118,19 +120,19 @@ def load_base(path: str, *, load_in_4bit: bool, bf16: bool, attn_implementation:
             "load_in_4bit: no CUDA device, so the LLM's frozen base stays in float32 (bitsandbytes NF4 "
             "needs a GPU here)", stacklevel=2,
         )  # fmt: skip
-    return AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    return (model_class or AutoModelForCausalLM).from_pretrained(path, **kwargs)
 
 
 def add_lora(base, *, r: int, alpha: int, dropout: float, target_modules: Sequence[str], quantised: bool = False,
-             gradient_checkpointing: bool = False):  # fmt: skip
+             gradient_checkpointing: bool = False, task_type: str = "CAUSAL_LM"):  # fmt: skip
     """``base`` wrapped by peft with LoRA adapters on ``target_modules``, the base frozen (prepared for k-bit
-    training first when ``quantised``)."""
+    training first when ``quantised``); ``task_type`` ``"SEQ_CLS"`` also trains a classifier's new head."""
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
     if quantised:
         base = prepare_model_for_kbit_training(base, gradient_checkpointing)
     lora = LoraConfig(
-        r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(target_modules), task_type="CAUSAL_LM"
+        r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(target_modules), task_type=task_type
     )
     return get_peft_model(base, lora)
 
@@ -144,19 +146,28 @@ def save_adapter(model, tokenizer: PreTrainedTokenizerBase, directory: Path, set
     directory.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(directory / ADAPTER)
     tokenizer.save_pretrained(directory / TOKENIZER)
-    settings = dict(settings)
+    write_settings(directory, settings, settings_file)
+
+
+def write_settings(directory: Path, settings: dict, settings_file: str) -> None:
+    """``directory/<settings_file>``, its ``"base"`` made ``"base"`` with the weights copied to
+    ``directory/base`` when it is a tiny base from ``shared.tiny``'s cache (which a Kaggle notebook lacks); a
+    real base stays a reference."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
     base = Path(settings["base"])
     if base.is_dir() and cache_root().resolve() in base.resolve().parents:
         shutil.copytree(base, directory / BASE, dirs_exist_ok=True)
-        settings["base"] = BASE
+        settings = settings | {"base": BASE}
     (directory / settings_file).write_text(json.dumps(settings, indent=2) + "\n")
 
 
-def load_adapter(directory: Path, *, settings_file: str, owner: str):
+def load_adapter(directory: Path, *, settings_file: str, owner: str, model_class=None, **model_kwargs):
     """(model, tokenizer, settings) from a folder :func:`save_adapter` wrote: the base its settings name (a
     local path or a cached hub id; nothing is downloaded) with the adapters on top, in eval mode, on CUDA when
     there is one. ``settings`` needs ``load_in_4bit``, ``bf16`` and ``attn_implementation``; ``owner`` names
-    what wrote the folder in the error for a folder that is not one."""
+    what wrote the folder in the error for a folder that is not one; ``model_class`` and ``model_kwargs`` go
+    to :func:`load_base`."""
     from peft import PeftModel
 
     directory = Path(directory)
@@ -168,7 +179,7 @@ def load_adapter(directory: Path, *, settings_file: str, owner: str):
         settings["base"] = str(directory / BASE)
     base = load_base(
         settings["base"], load_in_4bit=settings["load_in_4bit"], bf16=settings["bf16"],
-        attn_implementation=settings.get("attn_implementation", "sdpa"),
+        attn_implementation=settings.get("attn_implementation", "sdpa"), model_class=model_class, **model_kwargs,
     )  # fmt: skip
     model = PeftModel.from_pretrained(base, directory / ADAPTER)
     if torch.cuda.is_available() and not settings["load_in_4bit"]:

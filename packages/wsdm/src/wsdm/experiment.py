@@ -1,0 +1,246 @@
+"""One experiment: a preference model cross-validated over train.parquet's pairs, scored by accuracy on the
+out-of-fold rows (and on the test when its labels are known), and written out for the report and predict.
+
+Folds are stratified on ``winner`` (``shared.cv.make_folds``). A fold's model trains on the other folds'
+pairs plus the extra arena sets the config names (never validated on) and predicts p(A wins) for its
+held-out pairs and for the whole test; the test's probability is the mean over the fold models. With
+``tta`` each prediction is also made with A and B swapped, so that a rung with and a rung without swap TTA
+come from the same training (``wsdm.tta``). The zero-shot judge trains nothing: it predicts every pair once.
+
+Distillation reads the teacher's soft labels (``teacher_file``: ``id``, ``p_model_a``) for the training
+pairs: out-of-fold probabilities, as the write-ups used them. A pair's soft label comes from a teacher that
+never trained on that pair, but that teacher did train on the student's validation fold, so a little of the
+validation labels can reach the student through it; the write-ups accepted that, and this module says so.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from shared.console import progress
+from shared.cv import make_folds
+from wsdm import model as models
+from wsdm.configs import ExperimentConfig
+from wsdm.data import Competition, DataError, read_table
+from wsdm.tta import merge
+
+OOF = "oof.parquet"
+TEST = "test.parquet"
+
+
+def is_main_process() -> bool:
+    """False on the other ranks of an ``accelerate launch``: every rank trains, rank 0 writes."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+@dataclass
+class Prepared:
+    """What every experiment of a run shares: the pairs, their labels and folds, and the LM texts."""
+
+    data: Competition
+    train: pd.DataFrame
+    y: np.ndarray  # 0 = model_a wins
+    fold: np.ndarray
+    test: pd.DataFrame
+    test_y: np.ndarray | None  # the test's labels when the folder has them (the sample)
+    data_dir: Path
+
+    @property
+    def n_folds(self) -> int:
+        return int(self.fold.max()) + 1
+
+    def texts(self) -> list[str]:
+        """Label-free text a tiny stand-in LM is pretrained on: every prompt and response of the data, and the
+        template's cue with each answer."""
+        frames = [self.train, self.test, self.data.extra]
+        fields = [text for f in frames for col in ("prompt", "response_a", "response_b") for text in f[col]]
+        return [*models.PROMPT_TEXTS, *fields]
+
+    def extra_rows(self, names: list[str]) -> pd.DataFrame:
+        """The extra sets ``names`` (as loaded, by their ``source``)."""
+        if not names:
+            return self.data.extra.iloc[:0]
+        unknown = sorted(set(names) - set(self.data.extra["source"]))
+        if unknown:
+            raise DataError(
+                f"extra: {unknown} were not loaded (loaded: {sorted(set(self.data.extra['source']))})"
+            )
+        return self.data.extra[self.data.extra["source"].isin(names)]
+
+
+def prepare(data: Competition, n_folds: int, seed: int, data_dir: Path) -> Prepared:
+    folds = make_folds(data.train[["winner"]], n_folds, "stratified", target="winner", seed=seed)[
+        "fold"
+    ].to_numpy()
+    test_y = None
+    if data.test_labels is not None:
+        test_y = models.labels_of(data.test["id"].map(data.test_labels))
+    return Prepared(
+        data, data.train, models.labels_of(data.train["winner"]), folds, data.test, test_y, data_dir
+    )
+
+
+@dataclass
+class Predictions:
+    """p(A wins) out of fold and on the test; ``*_swapped`` are p(A wins) read from the swapped pairs (None
+    without TTA)."""
+
+    oof: np.ndarray
+    test: np.ndarray
+    oof_swapped: np.ndarray | None = None
+    test_swapped: np.ndarray | None = None
+
+    def merged(self) -> Predictions:
+        """The swap-TTA probabilities (``wsdm.tta.merge``) as plain predictions."""
+        if self.oof_swapped is None:
+            raise ValueError("no swapped predictions: the experiment ran without tta")
+        return Predictions(merge(self.oof, self.oof_swapped), merge(self.test, self.test_swapped))
+
+
+@dataclass
+class ExperimentResult:
+    config: ExperimentConfig
+    predictions: Predictions
+    seconds: float
+    saved: str  # models/<saved>/fold-<k>: the fold models
+    losses: list[list[float]]  # training loss per logging step, per fold
+
+
+def accuracy(p_a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """1.0 where the prediction (A when p(A) > 0.5, else B) is right, per row."""
+    return ((p_a <= 0.5).astype(np.int64) == y).astype(np.float64)
+
+
+def fold_scores(p_a: np.ndarray, prep: Prepared) -> list[float]:
+    right = accuracy(p_a, prep.y)
+    return [float(right[prep.fold == k].mean()) for k in range(prep.n_folds)]
+
+
+def read_teacher(config: ExperimentConfig, prep: Prepared) -> np.ndarray:
+    """The teacher's p(A) for every training pair, from ``teacher_file`` (relative to the data folder or
+    absolute); a pair it lacks or a probability outside [0, 1] is an error naming the file."""
+    path = Path(config.teacher_file)
+    path = path if path.is_absolute() else prep.data_dir / path
+    frame = read_table(path)
+    for column in ("id", "p_model_a"):
+        if column not in frame.columns:
+            raise DataError(f"{path}: missing column {column!r}")
+    p = pd.Series(frame["p_model_a"].to_numpy(dtype=float), index=frame["id"].astype(str))
+    missing = prep.train["id"][~prep.train["id"].isin(p.index)]
+    if len(missing):
+        raise DataError(f"{path}: no soft label for train id {missing.iloc[0]!r} ({len(missing)} missing)")
+    bad = p[(p < 0) | (p > 1) | p.isna()]
+    if len(bad):
+        raise DataError(
+            f"{path}: id {bad.index[0]!r}: column 'p_model_a': {bad.iloc[0]} is not a probability"
+        )
+    return p.reindex(prep.train["id"]).to_numpy()
+
+
+def write_soft_labels(path: Path, ids: pd.Series, p_a: np.ndarray) -> None:
+    """A teacher's soft labels in the layout ``teacher_file`` reads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"id": ids.to_numpy(), "p_model_a": p_a}).to_parquet(path, index=False)
+
+
+def run_experiment(config: ExperimentConfig, prep: Prepared, out: Path, models_dir: Path, desc: str,
+                   teacher: np.ndarray | None = None) -> ExperimentResult:  # fmt: skip
+    """Cross-validate ``config`` (module docstring): fold models in ``models_dir/<config.name>/fold-<k>``,
+    ``oof.parquet`` and ``test.parquet`` in ``out``. ``teacher`` (p(A) per training pair) replaces reading
+    ``teacher_file``."""
+    start = time.time()
+    if config.distils and teacher is None:
+        teacher = read_teacher(config, prep)
+    path = models.resolve(config.backbone, prep.texts())
+    n, k_folds = len(prep.train), prep.n_folds
+    oof, oof_swapped = np.zeros(n), np.zeros(n)
+    test, test_swapped = np.zeros(len(prep.test)), np.zeros(len(prep.test))
+    losses = []
+    if not config.trains:
+        judge = models.zero_shot(config, path)
+        oof, test = (
+            judge.predict(prep.train, desc=f"{desc}: train"),
+            judge.predict(prep.test, desc=f"{desc}: test"),
+        )
+        if config.tta:
+            oof_swapped = judge.predict(prep.train, swap=True, desc=f"{desc}: train swapped")
+            test_swapped = judge.predict(prep.test, swap=True, desc=f"{desc}: test swapped")
+        if is_main_process():
+            judge.save(models_dir / config.name / "fold-0")
+    else:
+        extra = prep.extra_rows(config.extra)
+        for k in progress(range(k_folds), desc=desc, unit="fold"):
+            train = prep.fold != k
+            frame = pd.concat([prep.train[train], extra], ignore_index=True)
+            soft = None
+            if (
+                teacher is not None
+            ):  # the extra sets carry no soft labels: a distilled run trains on train only
+                if len(extra):
+                    raise ValueError(f"{config.name}: distillation with extra sets is not supported")
+                soft = teacher[train]
+            fitted = models.fit(config, path, frame, teacher=soft, desc=f"{desc} fold {k}")
+            losses.append(fitted.losses)
+            valid = prep.train[~train]
+            oof[~train] = fitted.predict(valid, desc=f"fold {k} valid")
+            test += fitted.predict(prep.test, desc=f"fold {k} test") / k_folds
+            if config.tta:
+                oof_swapped[~train] = fitted.predict(valid, swap=True, desc=f"fold {k} valid swapped")
+                test_swapped += fitted.predict(prep.test, swap=True, desc=f"fold {k} test swapped") / k_folds
+            if is_main_process():
+                fitted.save(models_dir / config.name / f"fold-{k}")
+            del fitted
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+    predictions = Predictions(oof, test, *((oof_swapped, test_swapped) if config.tta else (None, None)))
+    if is_main_process():
+        write_predictions(out, prep, predictions)
+    return ExperimentResult(config, predictions, time.time() - start, config.name, losses)
+
+
+def write_predictions(out: Path, prep: Prepared, predictions: Predictions) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    oof = pd.DataFrame({"id": prep.train["id"].to_numpy(), "fold": prep.fold, "winner": prep.train["winner"].to_numpy(),
+                        "language": prep.train["language"].to_numpy(), "p_model_a": predictions.oof})  # fmt: skip
+    test = pd.DataFrame({"id": prep.test["id"].to_numpy(), "p_model_a": predictions.test})
+    if predictions.oof_swapped is not None:
+        oof["p_model_a_swapped"] = predictions.oof_swapped
+        test["p_model_a_swapped"] = predictions.test_swapped
+    oof.to_parquet(out / OOF, index=False)
+    test.to_parquet(out / TEST, index=False)
+
+
+def requantised(
+    result: ExperimentResult, prep: Prepared, models_dir: Path, mode: str, desc: str
+) -> Predictions:
+    """``result``'s fold models reloaded with ``mode`` weights (``wsdm.quantize``) and run again: out-of-fold
+    and test p(A), swapped too when the experiment used TTA."""
+    n, k_folds = len(prep.train), prep.n_folds
+    oof, oof_swapped = np.zeros(n), np.zeros(n)
+    test, test_swapped = np.zeros(len(prep.test)), np.zeros(len(prep.test))
+    tta = result.config.tta
+    for k in progress(range(k_folds), desc=desc, unit="fold"):
+        fitted = models.load(models_dir / result.saved / f"fold-{k}", quantisation=mode)
+        valid = prep.train[prep.fold == k]
+        oof[prep.fold == k] = fitted.predict(valid, desc=f"fold {k} valid")
+        test += fitted.predict(prep.test, desc=f"fold {k} test") / k_folds
+        if tta:
+            oof_swapped[prep.fold == k] = fitted.predict(valid, swap=True, desc=f"fold {k} valid swapped")
+            test_swapped += fitted.predict(prep.test, swap=True, desc=f"fold {k} test swapped") / k_folds
+    return Predictions(oof, test, *((oof_swapped, test_swapped) if tta else (None, None)))
+
+
+def submission_of(prep: Prepared, p_a: np.ndarray) -> pd.DataFrame:
+    """``id, winner`` in the test's order: model_a where p(A) > 0.5."""
+    return pd.DataFrame(
+        {"id": prep.test["id"].to_numpy(), "winner": np.where(p_a > 0.5, "model_a", "model_b")}
+    )

@@ -1,0 +1,87 @@
+"""``wsdm-predict --models DIR [--data-dir DIR] [--output FILE] [--tta auto|on|off]``: the Kaggle inference step.
+
+From a reproduce or train run's ``models/`` — every fold model of the submitted rung (whole weights, or
+adapters plus the base they name), the feature baseline's pickles, the ensemble weights or the cascade's
+share, all named by ``manifest.json`` — and ``test.parquet`` alone, with no training data and no network,
+it writes ``submission.csv`` (``id, winner``). ``--tta on|off`` overrides whether each model also reads the
+swapped pairs (``auto``: as the run chose); ``--quantisation`` reloads the weights in another precision. A
+Kaggle notebook cell::
+
+    !pip install --no-index --find-links /kaggle/input/kls-wheels wsdm
+    !wsdm-predict --models /kaggle/input/wsdm-models \\
+        --data-dir /kaggle/input/wsdm-cup-multilingual-chatbot-arena --output submission.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from shared.console import log_to_file, progress
+from wsdm import cascade, ensemble
+from wsdm import model as models
+from wsdm.baseline import FeatureBaseline
+from wsdm.data import DataError, load_test
+from wsdm.manifest import fold_dirs, read_manifest
+from wsdm.quantize import MODES
+from wsdm.tta import merge
+
+
+def probability(directory: Path, recipe: dict, test: pd.DataFrame, tta: bool | None = None,
+                quantisation: str | None = None) -> np.ndarray:  # fmt: skip
+    """p(A wins) per test row as the manifest entry ``recipe`` computes it: the mean over the fold models,
+    swap-averaged when the entry (or ``tta``) says so, then blended or cascaded."""
+    kind = recipe["kind"]
+    if kind == "features":
+        folds = fold_dirs(directory / "features")
+        return sum(FeatureBaseline.load(f).predict(test) for f in folds) / len(folds)
+    if kind == "ensemble":
+        probs = [probability(directory, m, test, tta, quantisation) for m in recipe["members"]]
+        return ensemble.blend(probs, recipe["weights"])
+    if kind == "cascade":
+        small = probability(directory, recipe["small"], test, tta, quantisation)
+        big = probability(directory, recipe["big"], test, tta, quantisation)
+        return cascade.apply(small, big, cascade.route(small, recipe["share"]))
+    folds = fold_dirs(directory / recipe["experiment"])
+    swap = recipe["tta"] if tta is None else tta
+    mode = quantisation or recipe["quantisation"]
+    p, p_swapped = np.zeros(len(test)), np.zeros(len(test))
+    for fold in progress(folds, desc=recipe["experiment"], unit="fold"):
+        fitted = models.load(fold, quantisation=mode)
+        p += fitted.predict(test, desc=f"{fold.name}") / len(folds)
+        if swap:
+            p_swapped += fitted.predict(test, swap=True, desc=f"{fold.name} swapped") / len(folds)
+    return merge(p, p_swapped) if swap else p
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", required=True, help="the models/ folder of a reproduce or train run")
+    parser.add_argument("--data-dir", "--data_dir", default=None,
+                        help="folder with test.parquet (default: the chapter's data)")  # fmt: skip
+    parser.add_argument("--output", default="submission.csv", help="where to write the submission")
+    parser.add_argument("--tta", choices=("auto", "on", "off"), default="auto",
+                        help="average each model with its prediction on the swapped pairs (auto: as the run chose)")  # fmt: skip
+    parser.add_argument("--quantisation", choices=MODES, default=None,
+                        help="reload the weights in this precision (default: as the run saved them)")  # fmt: skip
+    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
+    args = parser.parse_args(argv)
+    from wsdm.paths import resolve_data_dir
+
+    data_dir, _ = resolve_data_dir(args.data_dir)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    log_to_file(output.with_suffix(".log"), verbose=args.verbose)
+    tta = {"auto": None, "on": True, "off": False}[args.tta]
+    try:
+        test = load_test(data_dir / "test.parquet")
+        p_a = probability(Path(args.models), read_manifest(Path(args.models)), test, tta, args.quantisation)
+    except (DataError, FileNotFoundError) as err:
+        sys.exit(f"error: {err}")
+    winner = np.where(p_a > 0.5, "model_a", "model_b")
+    pd.DataFrame({"id": test["id"].to_numpy(), "winner": winner}).to_csv(output, index=False)
+    print(f"wsdm-predict: {len(test)} rows written to {output} (model_a {np.mean(winner == 'model_a'):.1%})")
