@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import tempfile
 from pathlib import Path
 
@@ -229,14 +230,15 @@ def trainable(config, path: str, tokenizer: PreTrainedTokenizerBase):
     )  # fmt: skip
 
 
-def training_arguments(config, output_dir: str) -> TrainingArguments:
+def training_arguments(config, output_dir: str, n_rows: int) -> TrainingArguments:
     """The Trainer's settings from ``config``: nothing saved or reported (the caller saves), bf16 on CUDA only,
-    the batches' keys kept. A ``warmup_ratio`` below 1 goes in as ``warmup_steps``, which transformers 5 reads
-    as a ratio."""
+    the batches' keys kept, about 20 loss logs over the run of ``n_rows`` rows. A ``warmup_ratio`` below 1 goes
+    in as ``warmup_steps``, which transformers 5 reads as a ratio."""
     cuda = torch.cuda.is_available()
+    steps = math.ceil(n_rows / (config.batch_size * config.gradient_accumulation_steps)) * config.epochs
     return TrainingArguments(
         output_dir=output_dir, use_cpu=not cuda, bf16=config.bf16 and cuda, save_strategy="no", report_to="none",
-        logging_steps=10, remove_unused_columns=False, label_names=["labels"], dataloader_num_workers=0,
+        logging_steps=max(1, int(steps // 20)), remove_unused_columns=False, label_names=["labels"], dataloader_num_workers=0,
         per_device_train_batch_size=config.batch_size, gradient_accumulation_steps=config.gradient_accumulation_steps,
         num_train_epochs=config.epochs, learning_rate=config.learning_rate, weight_decay=config.weight_decay,
         warmup_steps=config.warmup_ratio, lr_scheduler_type=config.scheduler, seed=config.seed,
@@ -270,7 +272,7 @@ def fit(
     rows = training_rows(model, frame, labels_of(frame["winner"]), teacher, config.swap_augment)
     with tempfile.TemporaryDirectory() as scratch:
         trainer = PreferenceTrainer(
-            model=model.model, args=training_arguments(config, scratch), train_dataset=rows,
+            model=model.model, args=training_arguments(config, scratch, len(rows)), train_dataset=rows,
             data_collator=Collator(tokenizer.pad_token_id), head=config.head, answer_ids=model.answer_ids,
             distill_alpha=config.distill_alpha if teacher is not None else 0.0, temperature=config.temperature,
         )  # fmt: skip

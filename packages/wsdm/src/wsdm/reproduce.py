@@ -56,7 +56,7 @@ from wsdm.quantize import footprint
 # CPU preset: a tiny Qwen2 pretrained on the data's own text (prompts and responses, no labels), fully
 # fine-tuned (lora_r 0: LoRA on a base this small learns nothing in the time); the teacher is the same kind of
 # model made wider and deeper (shared.tiny; wsdm.model.WIDE), trained also on the extra arena set.
-CPU = dict(n_folds=3, backbone="tiny:qwen2-pretrained", template="plain", max_length=256, truncation="ratio",
+CPU = dict(n_folds=3, backbone="tiny:qwen2-pretrained", template="plain", max_length=192, truncation="ratio",
            lora_r=0, lora_alpha=32, lora_target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], load_in_4bit=False,
            bf16=False, learning_rate=1e-3, epochs=2.0, batch_size=16, gradient_accumulation_steps=1,
            warmup_ratio=0.1, eval_batch_size=32, tta=True)  # fmt: skip
