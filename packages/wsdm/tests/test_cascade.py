@@ -1,11 +1,10 @@
-"""The cascade: routing picks the lowest-margin rows (ties to the earlier row), the big model's
-probabilities replace those rows only, and the share tuned on simulated models is the smallest that
-reaches the best accuracy."""
+"""The cascade: routing picks the lowest-margin rows (ties to the earlier row), and the big model's
+probabilities replace those rows only."""
 
 import numpy as np
 import pytest
 
-from wsdm.cascade import apply, route, tune_share
+from wsdm.cascade import apply, route
 
 
 def test_route_picks_the_lowest_margins():
@@ -31,18 +30,3 @@ def test_apply_replaces_only_the_routed_rows():
         apply(small, [0.1, 0.2, 0.3], mask)
     with pytest.raises(ValueError, match="mask"):
         apply(small, full, [1, 0, 1, 0])
-
-
-def test_tune_share_finds_where_the_big_model_stops_helping():
-    rng = np.random.default_rng(0)
-    n = 4000
-    z = rng.normal(0, 2, n)
-    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
-    small = 1 / (1 + np.exp(-(z + rng.normal(0, 1.5, n))))
-    big = 1 / (1 + np.exp(-(z + rng.normal(0, 0.3, n))))
-    share, accuracy = tune_share(small, big, y, tolerance=0.005)
-    assert accuracy[0.0] < accuracy[1.0]
-    assert 0.0 < share < 1.0 and accuracy[share] >= max(accuracy.values()) - 0.005
-    assert all(accuracy[s] < max(accuracy.values()) - 0.005 for s in accuracy if s < share)
-    # the uncertain rows are where the big model pays: half the rows give nearly all of the gain
-    assert accuracy[0.5] - accuracy[0.0] > 0.8 * (accuracy[1.0] - accuracy[0.0])

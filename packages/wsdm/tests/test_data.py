@@ -258,7 +258,7 @@ def test_lmsys_flag_not_a_number(tmp_path):
 
 
 def test_competition_with_extra_files_and_test_labels(tmp_path):
-    labels = pd.DataFrame({"id": ["x1"], "winner": ["model_b"]})
+    labels = pd.DataFrame({"id": ["x1", "x0"], "winner": ["model_b", "model_a"]})
     folder = _folder(tmp_path, train=_train(prompt=[None, "p", "p"]), labels=labels)
     (folder / "extra").mkdir()
     _lmsys().to_csv(folder / "extra" / "arena.csv", index=False)
@@ -278,7 +278,7 @@ def test_competition_with_extra_files_and_test_labels(tmp_path):
         "extra/arena.csv: 3 rows (LMSYS layout; 1 ties dropped)",
         "extra/mine.parquet: 3 rows (train layout)",
     ]
-    assert data.test_labels.to_dict() == {"x1": "model_b"}
+    assert data.test_labels.to_dict() == {"x1": "model_b", "x0": "model_a"}
     assert data.submission["winner"].tolist() == ["model_a", "model_a"]
     assert data.train["prompt"].tolist() == ["", "p", "p"]
 
@@ -295,6 +295,19 @@ def test_test_label_id_not_in_test(tmp_path):
         lambda: load_competition(folder),
         r"test_labels.csv: row 2: column 'id': id 'zz' is not in test.parquet$",
     )
+
+
+def test_every_test_row_needs_a_label_when_there_are_labels(tmp_path):
+    folder = _folder(tmp_path, labels=pd.DataFrame({"id": ["x0"], "winner": ["model_a"]}))
+    _fails(lambda: load_competition(folder), r"test_labels.csv: no label for test.parquet's row 2 \(id 'x1'; 1 unlabelled\)")
+
+
+def test_a_lone_surrogate_escape_becomes_the_replacement_character(tmp_path):
+    path = tmp_path / "arena.csv"
+    _lmsys(response_a=['["half an emoji \\ud83d"]', '["a"]', '["b"]', '["c"]']).to_csv(path, index=False)
+    frame, _ = load_extra(path)
+    assert frame["response_a"].iloc[0] == "half an emoji \ufffd"
+    frame.to_parquet(tmp_path / "ok.parquet")  # writable now
 
 
 def test_test_label_unknown_winner(tmp_path):

@@ -9,7 +9,7 @@ from transformers import AutoModelForCausalLM, AutoModelForSequenceClassificatio
 
 from shared.llm import pad_left
 from shared.tiny import tiny_causal_lm
-from wsdm.heads import distillation_loss, forward, hard_loss, masked_labels
+from wsdm.heads import distillation_loss, forward, hard_loss
 
 TEXTS = ["User prompt: what is the capital of France? Response A: Paris. Response B: Lyon. Answer: A B"] * 8
 
@@ -18,6 +18,12 @@ TEXTS = ["User prompt: what is the capital of France? Response A: Paris. Respons
 def tiny():
     path = tiny_causal_lm(TEXTS, vocab_size=300)
     return str(path), AutoTokenizer.from_pretrained(path)
+
+
+def masked_labels(prompt_ids, answer_id):
+    """The generation head in Hugging Face's causal-LM form: the prompt then the answer, every label -100 but
+    the answer's."""
+    return [*prompt_ids, answer_id], [-100] * len(prompt_ids) + [answer_id]
 
 
 def softmax(values):

@@ -113,3 +113,15 @@ def test_swap_augment_doubles_the_rows_with_flipped_labels_and_teacher(backbone)
     assert [r["label"] for r in rows] == [0, 1, 0, 1, 1, 0, 1, 0]
     assert [r["teacher"] for r in rows] == pytest.approx([0.9, 0.2, 0.7, 0.4, 0.1, 0.8, 0.3, 0.6])
     assert rows[4]["input_ids"] == model.encode(frame.iloc[[0]], swap=True)[0]
+
+
+def test_a_referenced_base_is_found_in_an_attached_folder(tmp_path):
+    (tmp_path / "gemma-2-9b-it").mkdir()
+    (tmp_path / "gemma-2-9b-it" / "config.json").write_text("{}")
+    (tmp_path / "Qwen--Qwen2.5-14B").mkdir()
+    (tmp_path / "Qwen--Qwen2.5-14B" / "config.json").write_text("{}")
+    assert models.base_path("google/gemma-2-9b-it", tmp_path) == str(tmp_path / "gemma-2-9b-it")
+    assert models.base_path("Qwen/Qwen2.5-14B", tmp_path) == str(tmp_path / "Qwen--Qwen2.5-14B")
+    assert models.base_path("google/gemma-2-9b-it", None) == "google/gemma-2-9b-it"
+    with pytest.raises(FileNotFoundError, match=r"base model 'org/missing': neither .*missing nor .*org--missing"):
+        models.base_path("org/missing", tmp_path)

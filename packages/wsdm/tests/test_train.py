@@ -56,6 +56,8 @@ def test_a_bad_recipe_value_is_one_line(sample_dir, capsys):
         train.main(["--data-dir", str(sample_dir), "--head", "regression"])
     with pytest.raises(SystemExit, match=r"teacher_file: .* needs a trained head"):
         train.main(["--data-dir", str(sample_dir), "--head", "judge", "--teacher_file", "x.parquet"])
+    with pytest.raises(SystemExit, match=r"extra: .* cannot be combined with teacher_file"):
+        train.main(["--data-dir", str(sample_dir), "--extra", "e.csv", "--teacher_file", "x.parquet"])
 
 
 def test_soft_labels_must_cover_every_training_pair_with_a_probability(sample_dir, tmp_path):
@@ -68,13 +70,23 @@ def test_soft_labels_must_cover_every_training_pair_with_a_probability(sample_di
         DataError, match=rf"short.parquet: no soft label for train id '{ids.iloc[0]}' \(1 missing\)"
     ):
         read_teacher(ExperimentConfig(teacher_file=str(tmp_path / "short.parquet")), prep)
-    pd.DataFrame({"id": ids, "p_model_a": [1.5] + [0.5] * (len(ids) - 1)}).to_parquet(
+    pd.DataFrame({"id": ids, "p_model_a": [0.5, 1.5] + [0.5] * (len(ids) - 2)}).to_parquet(
         tmp_path / "bad.parquet"
     )
     with pytest.raises(
-        DataError, match=rf"bad.parquet: id '{ids.iloc[0]}': column 'p_model_a': 1.5 is not a probability"
+        DataError, match=r"bad.parquet: row 2: column 'p_model_a': .*1.5.* is not a probability"
     ):
         read_teacher(ExperimentConfig(teacher_file=str(tmp_path / "bad.parquet")), prep)
+    pd.DataFrame({"id": ids, "p_model_a": ["0.5", ""] + ["0.5"] * (len(ids) - 2)}).to_csv(
+        tmp_path / "b.csv", index=False
+    )
+    with pytest.raises(DataError, match=r"b.csv: row 2: column 'p_model_a': .* is not a probability"):
+        read_teacher(ExperimentConfig(teacher_file=str(tmp_path / "b.csv")), prep)
+    pd.DataFrame({"id": [*ids, ids.iloc[3]], "p_model_a": 0.5}).to_parquet(tmp_path / "twice.parquet")
+    with pytest.raises(
+        DataError, match=rf"twice.parquet: row {len(ids) + 1}: column 'id': '{ids.iloc[3]}' appears twice"
+    ):
+        read_teacher(ExperimentConfig(teacher_file=str(tmp_path / "twice.parquet")), prep)
     pd.DataFrame({"id": ids}).to_csv(tmp_path / "nop.csv", index=False)
     with pytest.raises(DataError, match=r"nop.csv: missing column 'p_model_a'"):
         read_teacher(ExperimentConfig(teacher_file=str(tmp_path / "nop.csv")), prep)

@@ -1,31 +1,11 @@
-"""Swap TTA: the swapped frame, the merge arithmetic by hand, and simulated judges — a position-biased one
+"""Swap TTA: the merge arithmetic by hand, and simulated judges — a position-biased one
 whose share of A picks moves to the labels' A-rate without losing accuracy, and an unbiased one that
 loses nothing."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from wsdm.tta import merge, picks_a, swapped
-
-
-def test_swapped_exchanges_responses_models_and_winner():
-    frame = pd.DataFrame({
-        "id": ["1", "2"], "prompt": ["p1", "p2"], "response_a": ["a1", "a2"], "response_b": ["b1", "b2"],
-        "winner": ["model_a", "model_b"], "model_a": ["gpt", "llama"], "model_b": ["qwen", "gemma"],
-        "language": ["English", "Russian"],
-    })  # fmt: skip
-    out = swapped(frame)
-    assert out["response_a"].tolist() == ["b1", "b2"] and out["response_b"].tolist() == ["a1", "a2"]
-    assert out["model_a"].tolist() == ["qwen", "gemma"] and out["model_b"].tolist() == ["gpt", "llama"]
-    assert out["winner"].tolist() == ["model_b", "model_a"]
-    assert out[["id", "prompt", "language"]].equals(frame[["id", "prompt", "language"]])
-    assert frame["response_a"].tolist() == ["a1", "a2"]  # the input is untouched
-    pd.testing.assert_frame_equal(swapped(out), frame)  # an involution
-    test = frame[["id", "prompt", "response_a", "response_b"]]  # no winner, no models: fine
-    assert swapped(test)["response_a"].tolist() == ["b1", "b2"]
-    with pytest.raises(ValueError, match="row 2: winner 'tie'"):
-        swapped(frame.assign(winner=["model_a", "tie"]))
+from wsdm.tta import merge, picks_a
 
 
 def test_merge_by_hand_and_an_additive_bias_cancels_exactly():

@@ -55,10 +55,13 @@ def bos_ids(tokenizer: PreTrainedTokenizerBase) -> list[int]:
 def answer_token_ids(tokenizer: PreTrainedTokenizerBase, cue: str, answers: Sequence[str]) -> tuple[int, ...]:
     """The ids of ``answers`` as the model sees them right after ``cue``: the first of the forms ``" A"`` and
     ``"A"`` for which every answer adds exactly one token (that decodes to the answer) to the tokens of
-    ``cue``, all distinct. Raises ``ValueError`` naming what each form gave when neither does."""
+    ``cue``, all distinct; ``"A"`` is tried first when ``cue`` ends in whitespace (a chat template's
+    ``"assistant\n"``: the answer starts a line, it does not follow a space). Raises ``ValueError`` naming what
+    each form gave when neither does."""
     prefix = tokenizer.encode(cue, add_special_tokens=False)
     seen = {}
-    for form in (" {}", "{}"):
+    forms = ("{}", " {}") if cue[-1:].isspace() else (" {}", "{}")
+    for form in forms:
         ids, pieces = [], []
         for answer in answers:
             full = tokenizer.encode(cue + form.format(answer), add_special_tokens=False)

@@ -116,6 +116,8 @@ class ExperimentConfig:
             ("warmup_ratio", not 0 <= self.warmup_ratio < 1, "must be in [0, 1)"),
             ("scheduler", self.scheduler not in SCHEDULERS, "is not a transformers lr_scheduler_type"),
             ("teacher_file", bool(self.teacher_file) and not self.trains, "needs a trained head (not judge)"),
+            ("extra", bool(self.extra) and self.distils,
+             "cannot be combined with teacher_file: the extra sets have no soft labels (train the teacher on them)"),
             ("distill_alpha", not 0 <= self.distill_alpha <= 1, "must be in [0, 1]"),
             ("temperature", not self.temperature > 0, "must be > 0"),
             ("eval_batch_size", self.eval_batch_size < 1, "must be >= 1"),

@@ -198,7 +198,10 @@ def _turns(cell: object, path: Path, row: int, column: str) -> str:
     for turn in turns:
         if turn is not None and not isinstance(turn, str):
             raise DataError(f"{_at(path, row, column)}: turn {turn!r} is neither text nor null")
-    return "\n\n".join("" if turn is None else turn for turn in turns)
+    text = "\n\n".join("" if turn is None else turn for turn in turns)
+    # A lone UTF-16 surrogate escape ("\\ud83d", half an emoji cut by the arena's logger) decodes to a str that
+    # no tokenizer or parquet writer accepts: it becomes U+FFFD, the replacement character.
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _flag(value: object, path: Path, row: int, column: str) -> int:
@@ -301,6 +304,11 @@ def _test_labels(path: Path, test: pd.DataFrame, test_path: Path) -> pd.Series |
     if len(unknown):
         row = int(unknown[0])
         raise DataError(f"{_at(path, row, 'id')}: id {labels['id'].iloc[row]!r} is not in {test_path.name}")
+    unlabelled = np.flatnonzero(~test["id"].isin(set(labels["id"])).to_numpy())
+    if len(unlabelled):
+        row = int(unlabelled[0])
+        raise DataError(f"{path}: no label for {test_path.name}'s row {row + 1} (id {test['id'].iloc[row]!r}; "
+                        f"{len(unlabelled)} unlabelled): the test is scored only when every row has one")  # fmt: skip
     return pd.Series(labels["winner"].to_numpy(), index=pd.Index(labels["id"], name="id"), name="winner")
 
 

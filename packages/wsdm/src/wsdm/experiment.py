@@ -15,7 +15,6 @@ validation labels can reach the student through it; the write-ups accepted that,
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from shared.console import progress
 from shared.cv import make_folds
@@ -137,15 +135,20 @@ def read_teacher(config: ExperimentConfig, prep: Prepared) -> np.ndarray:
     for column in ("id", "p_model_a"):
         if column not in frame.columns:
             raise DataError(f"{path}: missing column {column!r}")
-    p = pd.Series(frame["p_model_a"].to_numpy(dtype=float), index=frame["id"].astype(str))
+    ids = frame["id"].astype(str)
+    twice = ids[ids.duplicated()]
+    if len(twice):
+        raise DataError(f"{path}: row {twice.index[0] + 1}: column 'id': {twice.iloc[0]!r} appears twice")
+    values = pd.to_numeric(frame["p_model_a"], errors="coerce")
+    bad = np.flatnonzero(~values.between(0, 1).to_numpy())  # also NaN: blank or not a number
+    if len(bad):
+        row = int(bad[0])
+        raise DataError(f"{path}: row {row + 1}: column 'p_model_a': {frame['p_model_a'].iloc[row]!r} is not a "
+                        "probability")  # fmt: skip
+    p = pd.Series(values.to_numpy(dtype=float), index=ids)
     missing = prep.train["id"][~prep.train["id"].isin(p.index)]
     if len(missing):
         raise DataError(f"{path}: no soft label for train id {missing.iloc[0]!r} ({len(missing)} missing)")
-    bad = p[(p < 0) | (p > 1) | p.isna()]
-    if len(bad):
-        raise DataError(
-            f"{path}: id {bad.index[0]!r}: column 'p_model_a': {bad.iloc[0]} is not a probability"
-        )
     return p.reindex(prep.train["id"]).to_numpy()
 
 
@@ -164,48 +167,28 @@ def run_experiment(config: ExperimentConfig, prep: Prepared, out: Path, models_d
     if config.distils and teacher is None:
         teacher = read_teacher(config, prep)
     path = models.resolve(config.backbone, prep.texts())
-    n, k_folds = len(prep.train), prep.n_folds
-    oof, oof_swapped = np.zeros(n), np.zeros(n)
-    test, test_swapped = np.zeros(len(prep.test)), np.zeros(len(prep.test))
+    folds = FoldPredictions(prep, config.tta)
     losses = []
-    if not config.trains:
+    if not config.trains:  # the judge: one model for every fold
         judge = models.zero_shot(config, path)
-        oof, test = (
-            judge.predict(prep.train, desc=f"{desc}: train"),
-            judge.predict(prep.test, desc=f"{desc}: test"),
-        )
-        if config.tta:
-            oof_swapped = judge.predict(prep.train, swap=True, desc=f"{desc}: train swapped")
-            test_swapped = judge.predict(prep.test, swap=True, desc=f"{desc}: test swapped")
+        for k in range(prep.n_folds):
+            folds.add(k, judge, desc, test_weight=float(k == 0))
         if is_main_process():
             judge.save(models_dir / config.name / "fold-0")
+        models.release(judge)
     else:
         extra = prep.extra_rows(config.extra)
-        for k in progress(range(k_folds), desc=desc, unit="fold"):
+        for k in progress(range(prep.n_folds), desc=desc, unit="fold"):
             train = prep.fold != k
             frame = pd.concat([prep.train[train], extra], ignore_index=True)
-            soft = None
-            if (
-                teacher is not None
-            ):  # the extra sets carry no soft labels: a distilled run trains on train only
-                if len(extra):
-                    raise ValueError(f"{config.name}: distillation with extra sets is not supported")
-                soft = teacher[train]
+            soft = None if teacher is None else teacher[train]  # configs: no extra sets when distilling
             fitted = models.fit(config, path, frame, teacher=soft, desc=f"{desc} fold {k}")
             losses.append(fitted.losses)
-            valid = prep.train[~train]
-            oof[~train] = fitted.predict(valid, desc=f"fold {k} valid")
-            test += fitted.predict(prep.test, desc=f"fold {k} test") / k_folds
-            if config.tta:
-                oof_swapped[~train] = fitted.predict(valid, swap=True, desc=f"fold {k} valid swapped")
-                test_swapped += fitted.predict(prep.test, swap=True, desc=f"fold {k} test swapped") / k_folds
+            folds.add(k, fitted, desc)
             if is_main_process():
                 fitted.save(models_dir / config.name / f"fold-{k}")
-            del fitted
-            gc.collect()
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-    predictions = Predictions(oof, test, *((oof_swapped, test_swapped) if config.tta else (None, None)))
+            models.release(fitted)
+    predictions = folds.predictions()
     if is_main_process():
         write_predictions(out, prep, predictions)
     return ExperimentResult(config, predictions, time.time() - start, config.name, losses)
@@ -223,24 +206,46 @@ def write_predictions(out: Path, prep: Prepared, predictions: Predictions) -> No
     test.to_parquet(out / TEST, index=False)
 
 
-def requantised(
-    result: ExperimentResult, prep: Prepared, models_dir: Path, mode: str, desc: str
-) -> Predictions:
-    """``result``'s fold models reloaded with ``mode`` weights (``wsdm.quantize``) and run again: out-of-fold
-    and test p(A), swapped too when the experiment used TTA."""
-    n, k_folds = len(prep.train), prep.n_folds
-    oof, oof_swapped = np.zeros(n), np.zeros(n)
-    test, test_swapped = np.zeros(len(prep.test)), np.zeros(len(prep.test))
-    tta = result.config.tta
-    for k in progress(range(k_folds), desc=desc, unit="fold"):
-        fitted = models.load(models_dir / result.saved / f"fold-{k}", quantisation=mode)
-        valid = prep.train[prep.fold == k]
-        oof[prep.fold == k] = fitted.predict(valid, desc=f"fold {k} valid")
-        test += fitted.predict(prep.test, desc=f"fold {k} test") / k_folds
-        if tta:
-            oof_swapped[prep.fold == k] = fitted.predict(valid, swap=True, desc=f"fold {k} valid swapped")
-            test_swapped += fitted.predict(prep.test, swap=True, desc=f"fold {k} test swapped") / k_folds
-    return Predictions(oof, test, *((oof_swapped, test_swapped) if tta else (None, None)))
+def requantised(result: ExperimentResult, prep: Prepared, models_dir: Path, mode: str | None, desc: str
+                ) -> Predictions:  # fmt: skip
+    """``result``'s fold models reloaded with ``mode`` weights (``wsdm.quantize``; None: as trained) and run
+    again: out-of-fold and test p(A), swapped too when the experiment used TTA."""
+    folds = FoldPredictions(prep, result.config.tta)
+    for k in progress(range(prep.n_folds), desc=desc, unit="fold"):
+        once = not result.config.trains  # the judge: one model saved as fold-0
+        fitted = models.load(models_dir / result.saved / f"fold-{0 if once else k}", quantisation=mode)
+        folds.add(k, fitted, desc, test_weight=float(k == 0) if once else None)
+        models.release(fitted)
+    return folds.predictions()
+
+
+class FoldPredictions:
+    """Out-of-fold and test p(A) gathered fold by fold: each fold's model predicts its validation pairs and
+    the whole test (the test's probability is the mean over the folds), swapped too with ``tta``."""
+
+    def __init__(self, prep: Prepared, tta: bool):
+        self.prep, self.tta = prep, tta
+        n, m = len(prep.train), len(prep.test)
+        self.oof, self.test = np.zeros(n), np.zeros(m)
+        self.oof_swapped, self.test_swapped = (np.zeros(n), np.zeros(m)) if tta else (None, None)
+
+    def add(self, k: int, fitted, desc: str, test_weight: float | None = None) -> None:
+        """Fold ``k``'s validation pairs, and the test with weight ``test_weight`` (default ``1 / n_folds``; 0
+        skips it: one model for every fold predicts the test once)."""
+        valid = self.prep.fold == k
+        plain, swapped = fitted.predict_views(self.prep.train[valid], self.tta, f"{desc} fold {k} valid")
+        self.oof[valid] = plain
+        if self.tta:
+            self.oof_swapped[valid] = swapped
+        weight = 1 / self.prep.n_folds if test_weight is None else test_weight
+        if weight:
+            test, test_swapped = fitted.predict_views(self.prep.test, self.tta, f"{desc} fold {k} test")
+            self.test += weight * test
+            if self.tta:
+                self.test_swapped += weight * test_swapped
+
+    def predictions(self) -> Predictions:
+        return Predictions(self.oof, self.test, self.oof_swapped, self.test_swapped)
 
 
 def submission_of(prep: Prepared, p_a: np.ndarray) -> pd.DataFrame:

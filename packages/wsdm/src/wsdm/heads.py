@@ -6,8 +6,8 @@ Every head gives two logits per triple, ``[A wins, B wins]`` (label 0 = ``model_
   token's hidden state (what most LMSYS/WSDM solutions started from); loss: cross-entropy over the 2 logits.
 - ``generation``: the causal LM's own logits of the answer tokens "A" and "B" at the last position (after the
   template's "Answer:" cue). Loss: the LM's cross-entropy on the answer token alone, over the whole
-  vocabulary — the prompt's tokens carry no loss (:func:`masked_labels` builds the equivalent ``labels`` row
-  of Hugging Face's causal-LM loss; a test checks the two agree). The head starts from what the LM already
+  vocabulary — the prompt's tokens carry no loss (the same as Hugging Face's causal-LM loss with every label
+  -100 but the answer token's; a test checks the two agree). The head starts from what the LM already
   knows about "A" and "B" instead of a random layer.
 - ``judge``: the generation head, untrained (the zero-shot baseline, §12.5.1).
 
@@ -30,8 +30,8 @@ import torch.nn.functional as F
 from transformers import Trainer
 
 from shared.llm import pad_left, positions
+from wsdm.configs import HEADS
 
-HEADS = ("classification", "generation", "judge")
 EPS = 1e-6
 
 
@@ -56,12 +56,6 @@ def hard_loss(head: str, pair: torch.Tensor, vocab: torch.Tensor | None, labels:
         return F.cross_entropy(pair, labels)
     targets = torch.tensor(list(answer_ids), device=labels.device)[labels]
     return F.cross_entropy(vocab, targets)
-
-
-def masked_labels(prompt_ids: Sequence[int], answer_id: int) -> tuple[list[int], list[int]]:
-    """(input ids, labels) of the generation head in Hugging Face's causal-LM form: the prompt followed by the
-    answer token, every label -100 but the answer's."""
-    return [*prompt_ids, answer_id], [-100] * len(prompt_ids) + [answer_id]
 
 
 def distillation_loss(student: torch.Tensor, teacher_p_a: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -9,12 +9,14 @@ that turn a (prompt, response A, response B) frame into its input ids (template 
 - :meth:`PreferenceModel.save` / :func:`load` write and read what ``wsdm-predict`` needs offline: the whole
   weights, or the adapters plus the base (``shared.llm``: a tiny base is copied, a real one stays its hub id
   or path), the tokenizer and ``preference.json``. ``load`` can quantise the weights on the way in
-  (``quantisation: int8 | nf4``, bitsandbytes, :mod:`wsdm.quantize`).
+  (``quantisation: int8 | nf4``, bitsandbytes, :mod:`wsdm.quantize`); a copy whose weights AutoRound quantised
+  (``wsdm.quantize.autoround_fold``) loads as such.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import math
 import tempfile
@@ -89,11 +91,12 @@ def settings_from(config, base: str) -> dict:
 
 
 class PreferenceModel:
-    """A model, its tokenizer and its settings (:func:`settings_from`); ``losses`` holds the training loss per
-    logging step after :func:`fit`."""
+    """A model, its tokenizer and its settings (:func:`settings_from`); ``precision`` is how its weights are held
+    (``fp32 | bf16 | int8 | nf4 | autoround``), ``losses`` the training loss per logging step after :func:`fit`."""
 
-    def __init__(self, model, tokenizer: PreTrainedTokenizerBase, settings: dict):
+    def __init__(self, model, tokenizer: PreTrainedTokenizerBase, settings: dict, precision: str = "fp32"):
         self.model, self.tokenizer, self.settings = model, ensure_padding(tokenizer), settings
+        self.precision = precision
         self.losses: list[float] = []
 
     @property
@@ -135,9 +138,18 @@ class PreferenceModel:
                 out[rows] = torch.softmax(pair.float(), -1)[:, 0].cpu().numpy()
         return out
 
+    def predict_views(
+        self, frame: pd.DataFrame, tta: bool, desc: str
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(p(A) of the pairs, p(A) of the swapped pairs or None without ``tta``): what swap TTA merges."""
+        plain = self.predict(frame, desc=desc)
+        return plain, (self.predict(frame, swap=True, desc=f"{desc} swapped") if tta else None)
+
     def _autocast(self, device: torch.device):
+        """bf16 autocast on a GPU that has it when the settings ask for bf16, float16 on one without (a T4)."""
         if device.type == "cuda" and self.settings["bf16"]:
-            return torch.autocast("cuda", dtype=torch.bfloat16)
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+            return torch.autocast("cuda", dtype=dtype)
         return contextlib.nullcontext()
 
     def save(self, directory: Path) -> None:
@@ -173,9 +185,24 @@ def head_kwargs(head: str, tokenizer: PreTrainedTokenizerBase) -> dict:
     return {"num_labels": 2, "pad_token_id": tokenizer.pad_token_id} if head == "classification" else {}
 
 
-def load(directory: Path, quantisation: str = "fp32") -> PreferenceModel:
+def base_path(base: str, base_dir: Path | None) -> str:
+    """Where a referenced base (a hub id such as ``google/gemma-2-9b-it``) is: with ``base_dir`` (a Kaggle
+    notebook's attached model datasets, no network) its folder ``<base_dir>/gemma-2-9b-it`` or
+    ``<base_dir>/google--gemma-2-9b-it``; without, the id itself (a local path, or the hub's cache)."""
+    if base_dir is None or Path(base).is_dir():
+        return base
+    tried = [Path(base_dir) / base.split("/")[-1], Path(base_dir) / base.replace("/", "--")]
+    for folder in tried:
+        if (folder / "config.json").is_file():
+            return str(folder)
+    raise FileNotFoundError(f"base model {base!r}: neither {tried[0]} nor {tried[1]} holds a config.json")
+
+
+def load(directory: Path, quantisation: str | None = None, base_dir: Path | None = None) -> PreferenceModel:
     """The model :meth:`PreferenceModel.save` wrote, offline, in eval mode; ``quantisation`` (``fp32 | bf16 |
-    int8 | nf4``) loads the weights so (``wsdm.quantize``), on CUDA when there is one."""
+    int8 | nf4``) loads the weights so (``wsdm.quantize``), on CUDA when there is one. By default: as saved
+    (``autoround`` for a folder ``wsdm.quantize.autoround_fold`` wrote, else the base's precision in training).
+    ``base_dir``: where a base the folder only names is (:func:`base_path`)."""
     from wsdm.quantize import load_quantised
 
     directory = Path(directory)
@@ -186,15 +213,35 @@ def load(directory: Path, quantisation: str = "fp32") -> PreferenceModel:
     tokenizer = ensure_padding(AutoTokenizer.from_pretrained(directory / TOKENIZER))
     head = settings["head"]
     kind = "classification" if head == "classification" else "generation"  # the judge is a causal LM too
-    base = str(directory / settings["base"]) if settings["base"] in (FULL, BASE) else settings["base"]
-    model = load_quantised(base, quantisation, kind)
+    local = settings["base"] in (FULL, BASE)
+    base = str(directory / settings["base"]) if local else base_path(settings["base"], base_dir)
+    # as saved: AutoRound's weights, else the base's precision in training (NF4 under QLoRA on a GPU)
+    mode = quantisation or settings.get("quantisation") or settings.get("precision", "fp32")
+    model = load_quantised(base, mode, kind)
     if (directory / ADAPTER).is_dir():
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, directory / ADAPTER)
     if head == "classification":
         model.config.pad_token_id = tokenizer.pad_token_id
-    return PreferenceModel(model.eval(), tokenizer, settings)
+    return PreferenceModel(model.eval(), tokenizer, settings, mode)
+
+
+def release(model: PreferenceModel | None) -> None:
+    """Free a model's memory before the next one loads (fold after fold on one GPU)."""
+    if model is not None:
+        model.model = None
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def precision_of(config, full: bool) -> str:
+    """The base weights' precision in training: float32 when fully fine-tuned or on CPU, else NF4 (QLoRA) or
+    bf16 as the config asks."""
+    if full or not torch.cuda.is_available():
+        return "fp32"
+    return "nf4" if config.load_in_4bit else ("bf16" if config.bf16 else "fp32")
 
 
 def zero_shot(config, path: str) -> PreferenceModel:
@@ -204,7 +251,8 @@ def zero_shot(config, path: str) -> PreferenceModel:
                      attn_implementation=config.attn_implementation)  # fmt: skip
     if torch.cuda.is_available() and not config.load_in_4bit:
         base.cuda()
-    return PreferenceModel(base.eval(), tokenizer, settings_from(config, path))
+    settings = settings_from(config, path) | {"precision": precision_of(config, full=False)}
+    return PreferenceModel(base.eval(), tokenizer, settings, settings["precision"])
 
 
 def trainable(config, path: str, tokenizer: PreTrainedTokenizerBase):
@@ -268,7 +316,8 @@ def fit(
     if not config.trains:
         raise ValueError(f"head: {config.head!r} is not trained (use zero_shot)")
     tokenizer = ensure_padding(AutoTokenizer.from_pretrained(path))
-    model = PreferenceModel(trainable(config, path, tokenizer), tokenizer, settings_from(config, path))
+    settings = settings_from(config, path) | {"precision": precision_of(config, full=config.lora_r == 0)}
+    model = PreferenceModel(trainable(config, path, tokenizer), tokenizer, settings, settings["precision"])
     rows = training_rows(model, frame, labels_of(frame["winner"]), teacher, config.swap_augment)
     with tempfile.TemporaryDirectory() as scratch:
         trainer = PreferenceTrainer(

@@ -32,29 +32,31 @@ from wsdm.tta import merge
 
 
 def probability(directory: Path, recipe: dict, test: pd.DataFrame, tta: bool | None = None,
-                quantisation: str | None = None) -> np.ndarray:  # fmt: skip
+                quantisation: str | None = None, base_dir: Path | None = None) -> np.ndarray:  # fmt: skip
     """p(A wins) per test row as the manifest entry ``recipe`` computes it: the mean over the fold models,
-    swap-averaged when the entry (or ``tta``) says so, then blended or cascaded."""
+    swap-averaged when the entry (or ``tta``) says so, then blended or cascaded (the big model of a cascade
+    reads only the rows it decides). ``quantisation`` and ``base_dir`` go to ``wsdm.model.load``."""
     kind = recipe["kind"]
+    again = lambda entry, rows: probability(directory, entry, rows, tta, quantisation, base_dir)  # noqa: E731
     if kind == "features":
         folds = fold_dirs(directory / "features")
         return sum(FeatureBaseline.load(f).predict(test) for f in folds) / len(folds)
     if kind == "ensemble":
-        probs = [probability(directory, m, test, tta, quantisation) for m in recipe["members"]]
-        return ensemble.blend(probs, recipe["weights"])
+        return ensemble.blend([again(m, test) for m in recipe["members"]], recipe["weights"])
     if kind == "cascade":
-        small = probability(directory, recipe["small"], test, tta, quantisation)
-        big = probability(directory, recipe["big"], test, tta, quantisation)
-        return cascade.apply(small, big, cascade.route(small, recipe["share"]))
+        small = again(recipe["small"], test)
+        routed = cascade.route(small, recipe["share"])
+        return cascade.apply(small, again(recipe["big"], test[routed]), routed)
     folds = fold_dirs(directory / recipe["experiment"])
     swap = recipe["tta"] if tta is None else tta
-    mode = quantisation or recipe["quantisation"]
     p, p_swapped = np.zeros(len(test)), np.zeros(len(test))
     for fold in progress(folds, desc=recipe["experiment"], unit="fold"):
-        fitted = models.load(fold, quantisation=mode)
-        p += fitted.predict(test, desc=f"{fold.name}") / len(folds)
+        fitted = models.load(fold, quantisation or recipe["quantisation"], base_dir)
+        plain, swapped = fitted.predict_views(test, swap, desc=fold.name)
+        p += plain / len(folds)
         if swap:
-            p_swapped += fitted.predict(test, swap=True, desc=f"{fold.name} swapped") / len(folds)
+            p_swapped += swapped / len(folds)
+        models.release(fitted)
     return merge(p, p_swapped) if swap else p
 
 
@@ -68,6 +70,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="average each model with its prediction on the swapped pairs (auto: as the run chose)")  # fmt: skip
     parser.add_argument("--quantisation", choices=MODES, default=None,
                         help="reload the weights in this precision (default: as the run saved them)")  # fmt: skip
+    parser.add_argument("--base-dir", "--base_dir", default=None,
+                        help="folder of the base models the saved adapters name by hub id (a Kaggle notebook's "
+                        "attached datasets: <base-dir>/gemma-2-9b-it)")  # fmt: skip
     parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
     args = parser.parse_args(argv)
     from wsdm.paths import resolve_data_dir
@@ -79,7 +84,10 @@ def main(argv: list[str] | None = None) -> None:
     tta = {"auto": None, "on": True, "off": False}[args.tta]
     try:
         test = load_test(data_dir / "test.parquet")
-        p_a = probability(Path(args.models), read_manifest(Path(args.models)), test, tta, args.quantisation)
+        base_dir = Path(args.base_dir) if args.base_dir else None
+        p_a = probability(
+            Path(args.models), read_manifest(Path(args.models)), test, tta, args.quantisation, base_dir
+        )
     except (DataError, FileNotFoundError) as err:
         sys.exit(f"error: {err}")
     winner = np.where(p_a > 0.5, "model_a", "model_b")

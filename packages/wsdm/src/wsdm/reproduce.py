@@ -36,6 +36,7 @@ from shared.console import progress
 from shared.recipes import ConfigError, FieldError, parse_config
 from shared.report import print_claims, write_results
 from wsdm import cascade, ensemble, report
+from wsdm import model as models
 from wsdm.baseline import FeatureBaseline
 from wsdm.configs import ExperimentConfig
 from wsdm.data import DataError, load_competition
@@ -72,7 +73,10 @@ EXTRA = (
     "extra/lmsys_arena.csv"  # the sample's stand-in for the LMSYS arena data; a Kaggle user adds the real one
 )
 SOFT_LABELS = "teacher/soft_labels.parquet"
-MODES = ("int8", "nf4")
+# The weights each preset reloads the student in, after a timed run as trained: float32 on CPU; on GPU the
+# adapters were trained on an NF4 base (QLoRA), so bf16 is the reference the quantised ones are compared with.
+CPU_MODES = ("int8", "nf4")
+FULL_MODES = ("bf16", "int8", "nf4")
 
 
 @dataclass
@@ -168,7 +172,7 @@ class Ladder:
             "experiment": name,
             "head": config.head,
             "tta": False,
-            "quantisation": "fp32",
+            "quantisation": None,  # as trained
         }
         rung = self.add(Rung(name, result.predictions, result.seconds, note, recipe, evidence))
         if config.tta:
@@ -176,26 +180,32 @@ class Ladder:
                           recipe | {"tta": True}, evidence, before_tta=name))  # fmt: skip
         return rung
 
-    def quantise(self, source: str, mode: str) -> Rung:
-        """``source``'s fold models with ``mode`` weights (rung ``<source>-<mode>``), timed and sized."""
+    def quantise(self, source: str, mode: str | None) -> Rung | None:
+        """``source``'s fold models reloaded with ``mode`` weights (``None``: as they were trained) and run again
+        on their validation rows and the test, timed and sized for the quantisation table; a rung
+        ``<source>-<mode>`` for a mode other than ``None``."""
         rung = self.rungs[source]
         result = self.results[rung.recipe["experiment"]]
         start = time.time()
-        predictions = requantised(result, self.prep, self.models, mode, desc=f"{source} {mode}")
+        predictions = requantised(
+            result, self.prep, self.models, mode, desc=f"{source} {mode or 'as trained'}"
+        )
         seconds = time.time() - start
         if rung.recipe["tta"]:
             predictions = predictions.merged()
-        self.quantised.append({"mode": mode, "seconds": seconds, **self._size(result.saved, mode)})
-        return self.add(Rung(f"{source}-{mode}", predictions, seconds, f"{source} with bitsandbytes {mode} weights",
+        views = 2 if result.config.tta else 1
+        rows = (
+            len(self.prep.train) + len(self.prep.test) * self.prep.n_folds
+        ) * views  # one test pass per fold
+        fold = models.load(self.models / result.saved / "fold-0", quantisation=mode)
+        name = f"{source}-{mode}" if mode else source
+        self.quantised.append({"rung": name, "weights": mode or f"as trained ({fold.precision})", "seconds": seconds,
+                               "rows": rows, "weights MB": footprint(fold.model) / 2**20})  # fmt: skip
+        models.release(fold)
+        if mode is None:
+            return None
+        return self.add(Rung(name, predictions, seconds, f"{source} with bitsandbytes {mode} weights",
                              rung.recipe | {"quantisation": mode}, rung.evidence))  # fmt: skip
-
-    def _size(self, saved: str, mode: str) -> dict:
-        from wsdm import model as models
-
-        fitted = models.load(self.models / saved / "fold-0", quantisation=mode)
-        rows = len(self.prep.train) + len(self.prep.test)
-        n_predictions = rows * (2 if self.base.tta else 1)
-        return {"weights MB": footprint(fitted.model) / 2**20, "rows": n_predictions}
 
     def blend(self, members: list[str]) -> Rung:
         """The members' probabilities blended, each fold's weights chosen on the other folds."""
@@ -210,7 +220,7 @@ class Ladder:
             "members": [self.rungs[m].recipe for m in members],
             "weights": list(map(float, weights)),
         }
-        evidence = worst(self.rungs[m].evidence for m in members)
+        evidence = report.worst(self.rungs[m].evidence for m in members)
         return self.add(Rung("ensemble", Predictions(blended, test), seconds, f"weights {shown} (cross-fitted)", recipe,
                              evidence))  # fmt: skip
 
@@ -227,12 +237,7 @@ class Ladder:
         }
         return self.add(Rung("cascade", Predictions(oof, test), self.rungs[small].seconds + self.rungs[big].seconds,
                              f"{small}; its least certain {share:.0%} of rows to {big}", recipe,
-                             worst((self.rungs[small].evidence, self.rungs[big].evidence))))  # fmt: skip
-
-
-def worst(evidence) -> str:
-    order = ("model", "simulated", "mechanics")
-    return max(evidence, key=order.index)
+                             report.worst((self.rungs[small].evidence, self.rungs[big].evidence))))  # fmt: skip
 
 
 def score(rung: Rung, prep: Prepared) -> float:
@@ -271,7 +276,7 @@ def run_ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path)
                       teacher_file=str((out / SOFT_LABELS).resolve()))  # fmt: skip
     ladder.blend(["classifier+tta", "generation+tta", "distilled+tta"])
     ladder.cascade("distilled+tta", "teacher+tta", args.cascade_share)
-    for mode in MODES:
+    for mode in (None, *(CPU_MODES if preset == "cpu" else FULL_MODES)):
         ladder.quantise("distilled+tta", mode)
     artefacts = {"base": base, "data": data, "extra": extra, "quantised": ladder.quantised}
     return ladder, artefacts

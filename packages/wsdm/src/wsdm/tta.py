@@ -16,37 +16,17 @@ so ``1 - p(A | swapped) = s(a, b) - d`` and
 first-order terms in ``d`` cancel, and since ``sigmoid - 1/2`` is odd and increasing, ``merge > 0.5``
 exactly when ``z > 0`` — the picks are those of the unbiased model for any shift ``d``. A model with no position bias loses nothing on average: the two
 views are two noisy readings of the same preference, and their mean is the less noisy one. Training with
-swapped copies (``swap_augment``) attacks the same bias from the other side.
+swapped copies (``swap_augment``) attacks the same bias from the other side. The swapped pairs are encoded
+by ``wsdm.encode.encode_frame(..., swap=True)``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-
-_PAIRS = (("response_a", "response_b"), ("model_a", "model_b"))
-_FLIP = {"model_a": "model_b", "model_b": "model_a"}
 
 
-def swapped(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with ``response_a``/``response_b`` (and ``model_a``/``model_b`` when present)
-    exchanged and ``winner`` flipped when present; other columns unchanged."""
-    out = frame.copy()
-    for left, right in _PAIRS:
-        if left in frame.columns and right in frame.columns:
-            out[left], out[right] = frame[right].to_numpy(), frame[left].to_numpy()
-    if "winner" in frame.columns:
-        unknown = ~frame["winner"].isin(list(_FLIP))
-        if unknown.any():
-            row = int(np.flatnonzero(unknown.to_numpy())[0])
-            raise ValueError(
-                f"swapped: row {row + 1}: winner {frame['winner'].iloc[row]!r} is not model_a/model_b"
-            )
-        out["winner"] = frame["winner"].map(_FLIP)
-    return out
-
-
-def _probs(name: str, p) -> np.ndarray:
+def probabilities(name: str, p) -> np.ndarray:
+    """``p`` as a float64 vector of probabilities; ``ValueError`` naming ``name`` otherwise."""
     p = np.asarray(p, dtype=np.float64)
     if p.ndim != 1:
         raise ValueError(f"{name}: expected a vector of probabilities, got shape {p.shape}")
@@ -62,7 +42,7 @@ def merge(p_a, p_a_swapped) -> np.ndarray:
     >>> merge([0.9, 0.5], [0.3, 0.5]).round(6).tolist()
     [0.8, 0.5]
     """
-    p_a, p_sw = _probs("p_a", p_a), _probs("p_a_swapped", p_a_swapped)
+    p_a, p_sw = probabilities("p_a", p_a), probabilities("p_a_swapped", p_a_swapped)
     if p_a.shape != p_sw.shape:
         raise ValueError(f"merge: p_a has {len(p_a)} rows but p_a_swapped {len(p_sw)}")
     return (p_a + 1.0 - p_sw) / 2.0
@@ -71,7 +51,7 @@ def merge(p_a, p_a_swapped) -> np.ndarray:
 def picks_a(p_a) -> float:
     """The share of rows where A is predicted to win (``p_a > 0.5``); compare it with the labels' A-rate
     to see a position bias."""
-    p_a = _probs("p_a", p_a)
+    p_a = probabilities("p_a", p_a)
     if not len(p_a):
         raise ValueError("p_a: no rows")
     return float(np.mean(p_a > 0.5))
