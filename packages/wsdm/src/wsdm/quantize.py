@@ -7,7 +7,19 @@ what the weights of the transformer blocks become:
 - ``fp32`` / ``bf16``: every weight in that dtype (the reference, and the plain half-precision model);
 - ``int8``: bitsandbytes LLM.int8 (``Linear8bitLt``: one int8 weight per parameter and a float scale per
   output row; the matmul runs in float16);
-- ``nf4``: bitsandbytes NormalFloat-4 (``Linear4bit``, double-quantised block scales, as in QLoRA).
+- ``nf4``: bitsandbytes NormalFloat-4 (``Linear4bit``, double-quantised block scales, as in QLoRA);
+- ``autoround``: weights that :func:`autoround` already quantised and saved (the WSDM 3rd place's recipe for
+  its Qwen2.5-14B generation head: AutoRound, 4 bits, groups of 128, calibrated on the training rows with
+  ``seqlen`` 6144, ``nsamples`` 512, ``iters`` 3000). Unlike the modes above it is not a way of loading any
+  checkpoint: it is a saved format, so it is not in :data:`MODES`, and only such a folder loads with it.
+
+AutoRound (SignRound) is GPTQ-like: block by block, on cached calibration activations, it tunes by signed
+gradient descent each weight's rounding (up or down, +-0.5 of a step) and each group's clipping range so
+that the quantised block's output matches the float block's; the result is plain symmetric int4 with
+a float16 scale per group of ``group_size`` input weights, packed 8 to an int32 (``auto_round:auto_gptq``
+packing), loaded by ``from_pretrained`` through transformers' AutoRound integration into auto_round's
+``QuantLinear`` (CPU: its pure-torch kernel, which dequantises at every matmul and computes in float16 or
+bfloat16 only; CUDA: its Triton or torch kernel, or a faster one when installed).
 
 Only the ``nn.Linear`` layers of the blocks are quantised. The output layer stays unquantised, in the
 model's compute dtype: the classification head ``score`` (a ``hidden x num_labels`` matrix: tiny, and its
@@ -23,13 +35,20 @@ path; there 4-bit is a memory saving, not a speed-up (the weights are dequantise
 
 from __future__ import annotations
 
+import inspect
 import itertools
+import json
 import logging
+import random
+import shutil
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
 MODES = ("fp32", "bf16", "int8", "nf4")
+AUTOROUND = "autoround"  # the saved format of :func:`autoround`; load_quantised's one mode outside MODES
 HEADS = ("classification", "generation")
 # The output layer of each head: kept out of quantisation.
 OUTPUT_LAYER = {"classification": "score", "generation": "lm_head"}
@@ -46,8 +65,9 @@ def _check(field: str, value: str, allowed: tuple[str, ...]) -> None:
 
 
 def _compute_dtype(mode: str) -> torch.dtype:
-    """The dtype of the unquantised weights and of the activations for ``mode`` on this machine."""
-    if mode == "bf16":
+    """The dtype of the unquantised weights and of the activations for ``mode`` on this machine (AutoRound's
+    kernels take float16 or bfloat16 only, also on a CPU)."""
+    if mode == "bf16" or (mode == AUTOROUND and not torch.cuda.is_available()):
         return torch.bfloat16
     if mode == "fp32" or not torch.cuda.is_available():
         return torch.float32
@@ -59,9 +79,16 @@ def _compute_dtype(mode: str) -> torch.dtype:
 def load_quantised(path: str | Path, mode: str, head: str, num_labels: int = 2):
     """``from_pretrained(path)`` as a ``head`` model (``classification``: ``AutoModelForSequenceClassification``
     with ``num_labels``; ``generation``: ``AutoModelForCausalLM``) with weights in ``mode`` (one of
-    :data:`MODES`), on the current CUDA device or else the CPU, in eval mode."""
-    _check("mode", mode, MODES)
+    :data:`MODES`, or ``autoround`` for a folder :func:`autoround` wrote), on the current CUDA device or else
+    the CPU, in eval mode."""
+    _check("mode", mode, (*MODES, AUTOROUND))
     _check("head", head, HEADS)
+    saved = _saved_method(path)
+    if (mode == AUTOROUND) != (saved == "auto-round"):
+        raise ValueError(
+            f"{path}: its weights are {saved or 'not quantised'}, so they do not load as {mode!r}"
+            + (" (write them with wsdm.quantize.autoround first)" if mode == AUTOROUND else "")
+        )
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, BitsAndBytesConfig
 
     dtype = _compute_dtype(mode)
@@ -84,6 +111,128 @@ def load_quantised(path: str | Path, mode: str, head: str, num_labels: int = 2):
     else:
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
     return model.eval()
+
+
+def _saved_method(path: str | Path) -> str | None:
+    """The ``quant_method`` a local checkpoint's ``config.json`` records (None for float weights or a hub id)."""
+    config = Path(path) / "config.json"
+    if not config.is_file():
+        return None
+    return json.loads(config.read_text()).get("quantization_config", {}).get("quant_method")
+
+
+def calibration_blocks(tokenizer, texts: Sequence[str], seqlen: int, nsamples: int, seed: int = 0) -> list:
+    """``texts`` tokenised (no special tokens added), in a seeded order, concatenated and cut into at most
+    ``nsamples`` blocks of exactly ``seqlen`` tokens (``1 x seqlen`` tensors; the remainder is dropped).
+
+    Packing, as GPTQ calibrates on C4: auto_round skips every sample shorter than ``seqlen`` (and exits the
+    process when none is left), and a preference row is usually far shorter than the 3rd place's 6144."""
+    order = list(range(len(texts)))
+    random.Random(seed).shuffle(order)
+    stream: list[int] = []
+    for i in order:
+        stream += tokenizer(texts[i], add_special_tokens=False)["input_ids"]
+        if len(stream) >= seqlen * nsamples:
+            break
+    n = min(nsamples, len(stream) // seqlen)
+    if n == 0:
+        raise ValueError(f"texts: {len(stream)} tokens in all, fewer than one block of seqlen {seqlen}")
+    ids = torch.tensor(stream[: n * seqlen], dtype=torch.long)
+    return list(ids.view(n, 1, seqlen))
+
+
+def autoround(
+    source: str | Path,
+    out: str | Path,
+    head: str,
+    texts: Sequence[str],
+    *,
+    bits: int = 4,
+    group_size: int = 128,
+    iters: int = 3000,
+    nsamples: int = 512,
+    seqlen: int = 6144,
+    batch_size: int = 8,
+    seed: int = 0,
+) -> Path:
+    """Quantise the whole-weights model at ``source`` (a ``head`` model with its tokenizer, e.g. a fold's
+    ``model/``) with AutoRound, calibrated on ``texts`` (the rows' rendered inputs: see
+    :func:`calibration_blocks`), and save it to ``out``, which :func:`load_quantised` reads with mode
+    ``autoround``. Returns ``out``.
+
+    ``bits`` and ``group_size`` (symmetric int, ``group_size`` must divide each layer's input width),
+    ``iters`` tuning steps per decoder block on batches of ``batch_size`` blocks, ``nsamples`` blocks of
+    ``seqlen`` tokens; the defaults are the 3rd place's. Only the ``nn.Linear`` layers of the decoder blocks
+    are quantised: the output layer (``lm_head`` or the classifier's ``score``) and the embeddings keep the
+    source's float weights. Runs on the current CUDA device, else on the CPU (float32, no ``torch.compile``).
+    """
+    _check("head", head, HEADS)
+    from auto_round import AutoRound
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+
+    source, out = Path(source), Path(out)
+    if out.exists():
+        raise FileExistsError(f"{out}: already exists")
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    model_class = AutoModelForSequenceClassification if head == "classification" else AutoModelForCausalLM
+    model = model_class.from_pretrained(source, dtype=torch.float32)
+    if head == "classification":
+        # auto_round 0.16 takes the last layer for the LM head and, when the config ties the embeddings (small
+        # Qwen2s, the tiny ones), leaves it out of the checkpoint: ``score`` would be lost. A classifier has
+        # no LM head to tie.
+        model.config.tie_word_embeddings = False
+    blocks = calibration_blocks(tokenizer, texts, seqlen, nsamples, seed)
+    cuda = torch.cuda.is_available()
+    quantiser = AutoRound(
+        model, tokenizer, bits=bits, group_size=group_size, sym=True, dataset=blocks, iters=iters,
+        nsamples=len(blocks), seqlen=seqlen, batch_size=min(batch_size, len(blocks)), seed=seed,
+        ignore_layers=OUTPUT_LAYER[head], device_map=torch.cuda.current_device() if cuda else "cpu",
+        enable_torch_compile=False,
+    )  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # auto_round saves into a subfolder named after the model and the scheme: move that one to ``out``
+    with tempfile.TemporaryDirectory(dir=out.parent) as scratch:
+        quantiser.quantize_and_save(scratch, format="auto_round")
+        (saved,) = Path(scratch).iterdir()
+        saved.rename(out)
+    return out
+
+
+def autoround_fold(directory: str | Path, out: str | Path, frame, **options) -> Path:
+    """A copy at ``out`` of the fold model :meth:`wsdm.model.PreferenceModel.save` wrote to ``directory``
+    (whole weights: ``preference.json``, ``tokenizer/``, ``model/``) with the weights quantised by
+    :func:`autoround` (``options``: its keyword arguments), calibrated on ``frame``'s rows rendered as the
+    model reads them (template and truncation; the ids decoded back to text). ``preference.json`` records
+    ``"quantisation": "autoround"`` and the settings, so ``wsdm.model.load(out)`` loads the AutoRound
+    weights. Returns ``out``."""
+    from transformers import AutoTokenizer
+
+    from shared.llm import TOKENIZER
+    from wsdm.model import FULL, SETTINGS, PreferenceModel
+
+    directory, out = Path(directory), Path(out)
+    path = directory / SETTINGS
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: not found (not a model saved by wsdm)")
+    settings = json.loads(path.read_text())
+    if settings["base"] != FULL or "quantisation" in settings:
+        raise ValueError(f"{directory}: not a fold model's float whole weights ({FULL}/); AutoRound needs "
+                         "them (merge LoRA adapters into the base first)")  # fmt: skip
+    if out.exists():
+        raise FileExistsError(f"{out}: already exists")
+    tokenizer = AutoTokenizer.from_pretrained(directory / TOKENIZER)
+    texts = [tokenizer.decode(ids) for ids in PreferenceModel(None, tokenizer, settings).encode(frame)]
+    head = "classification" if settings["head"] == "classification" else "generation"
+    autoround(directory / FULL, out / FULL, head, texts, **options)
+    shutil.copytree(directory / TOKENIZER, out / TOKENIZER)
+    defaults = {
+        k: p.default for k, p in inspect.signature(autoround).parameters.items() if p.kind is p.KEYWORD_ONLY
+    }
+    recipe = defaults | options | {"rows": len(texts)}
+    (out / SETTINGS).write_text(
+        json.dumps(settings | {"quantisation": AUTOROUND, AUTOROUND: recipe}, indent=2) + "\n"
+    )
+    return out
 
 
 def footprint(model: torch.nn.Module) -> int:
