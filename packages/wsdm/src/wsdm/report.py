@@ -64,6 +64,8 @@ def claims(rungs: dict, prep, seed: int) -> list[Claim]:
         ("the cascade (least certain rows to the teacher) beats the student alone", "distilled+tta", "cascade", 0.0),
         ("8-bit weights cost less than 1 point of accuracy", reference, "distilled+tta-int8", NON_INFERIORITY),
         ("4-bit weights cost less than 1 point of accuracy", reference, "distilled+tta-nf4", NON_INFERIORITY),
+        ("AutoRound 4-bit weights cost less than 1 point of accuracy", reference, "distilled+tta-autoround",
+         NON_INFERIORITY),
     ]  # fmt: skip
     return [claim(text, base, tech, rungs, prep, margin=margin, seed=seed) for text, base, tech, margin in specs
             if base in rungs and tech in rungs and base != tech]  # fmt: skip
@@ -139,7 +141,7 @@ def write(out: Path, rungs, found: list[Claim], prep, artefacts: dict, *, data: 
         "## Ladder", "", markdown(ladder_table(rungs, prep)), "",
         "## Accuracy per language (out of fold)", "", markdown(language_table(rungs, prep)), "",
         "## Position bias: how often the model picks A", "", markdown(bias_table(rungs, prep)), "",
-        "## Quantised weights (bitsandbytes; the student's fold models run again)", "", markdown(quant), "",
+        "## Quantised weights (bitsandbytes, AutoRound; the student's fold models run again)", "", markdown(quant), "",
         "rows/s counts every prediction of the reload (each fold's validation rows and the whole test, swapped "
         "too) over its wall time on this machine, loading included; a tiny model's embeddings (kept in full "
         "precision) are a large share of its weights, so the size ratio of a 9B model is larger. On CPU, "

@@ -52,7 +52,7 @@ from wsdm.experiment import (
 )
 from wsdm.manifest import MANIFEST, needed_folders
 from wsdm.paths import open_run, resolve_data_dir
-from wsdm.quantize import footprint
+from wsdm.quantize import AUTOROUND, autoround_fold, footprint
 
 # CPU preset: a tiny Qwen2 pretrained on the data's own text (prompts and responses, no labels), fully
 # fine-tuned (lora_r 0: LoRA on a base this small learns nothing in the time); the teacher is the same kind of
@@ -77,6 +77,9 @@ SOFT_LABELS = "teacher/soft_labels.parquet"
 # adapters were trained on an NF4 base (QLoRA), so bf16 is the reference the quantised ones are compared with.
 CPU_MODES = ("int8", "nf4")
 FULL_MODES = ("bf16", "int8", "nf4")
+# AutoRound on CPU: a short tuning on a few blocks of the fold's own inputs (the 3rd place: 3000 iterations,
+# 512 samples of 6144 tokens, the defaults of wsdm.quantize.autoround); group 128 divides the tiny LM's widths.
+CPU_AUTOROUND = dict(iters=50, nsamples=32, seqlen=192, group_size=128)
 
 
 @dataclass
@@ -180,23 +183,21 @@ class Ladder:
                           recipe | {"tta": True}, evidence, before_tta=name))  # fmt: skip
         return rung
 
-    def quantise(self, source: str, mode: str | None) -> Rung | None:
+    def quantise(self, source: str, mode: str | None, saved: str | None = None, spent: float = 0.0) -> Rung | None:
         """``source``'s fold models reloaded with ``mode`` weights (``None``: as they were trained) and run again
         on their validation rows and the test, timed and sized for the quantisation table; a rung
-        ``<source>-<mode>`` for a mode other than ``None``."""
+        ``<source>-<mode>`` for a mode other than ``None``. ``saved``: another folder of the same experiment's
+        fold models (AutoRound's copies), ``spent`` the seconds it took to make them."""
         rung = self.rungs[source]
         result = self.results[rung.recipe["experiment"]]
+        result = replace(result, saved=saved or result.saved)
         start = time.time()
-        predictions = requantised(
-            result, self.prep, self.models, mode, desc=f"{source} {mode or 'as trained'}"
-        )
+        predictions = requantised(result, self.prep, self.models, mode, desc=f"{source} {mode or 'as trained'}")
         seconds = time.time() - start
         if rung.recipe["tta"]:
             predictions = predictions.merged()
         views = 2 if result.config.tta else 1
-        rows = (
-            len(self.prep.train) + len(self.prep.test) * self.prep.n_folds
-        ) * views  # one test pass per fold
+        rows = (len(self.prep.train) + len(self.prep.test) * self.prep.n_folds) * views  # one test pass per fold
         fold = models.load(self.models / result.saved / "fold-0", quantisation=mode)
         name = f"{source}-{mode}" if mode else source
         self.quantised.append({"rung": name, "weights": mode or f"as trained ({fold.precision})", "seconds": seconds,
@@ -204,8 +205,21 @@ class Ladder:
         models.release(fold)
         if mode is None:
             return None
-        return self.add(Rung(name, predictions, seconds, f"{source} with bitsandbytes {mode} weights",
-                             rung.recipe | {"quantisation": mode}, rung.evidence))  # fmt: skip
+        recipe = rung.recipe | {"experiment": result.saved, "quantisation": mode}
+        how = "AutoRound 4-bit" if mode == AUTOROUND else f"bitsandbytes {mode}"
+        return self.add(Rung(name, predictions, seconds + spent, f"{source} with {how} weights", recipe,
+                             rung.evidence))  # fmt: skip
+
+    def autoround(self, source: str, **options) -> Rung:
+        """``source``'s fold models quantised by AutoRound, each calibrated on its own training pairs, into
+        ``models/<experiment>-autoround/``, then run again (:meth:`quantise`)."""
+        result = self.results[self.rungs[source].recipe["experiment"]]
+        saved = f"{result.saved}-{AUTOROUND}"
+        start = time.time()
+        for k in progress(range(self.prep.n_folds), desc=f"{source} {AUTOROUND}", unit="fold"):
+            autoround_fold(self.models / result.saved / f"fold-{k}", self.models / saved / f"fold-{k}",
+                           self.prep.train[self.prep.fold != k], seed=self.base.seed, **options)  # fmt: skip
+        return self.quantise(source, AUTOROUND, saved=saved, spent=time.time() - start)
 
     def blend(self, members: list[str]) -> Rung:
         """The members' probabilities blended, each fold's weights chosen on the other folds."""
@@ -278,6 +292,8 @@ def run_ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path)
     ladder.cascade("distilled+tta", "teacher+tta", args.cascade_share)
     for mode in (None, *(CPU_MODES if preset == "cpu" else FULL_MODES)):
         ladder.quantise("distilled+tta", mode)
+    if base.lora_r == 0:  # AutoRound quantises whole weights: LoRA adapters would have to be merged first
+        ladder.autoround("distilled+tta", **(CPU_AUTOROUND if preset == "cpu" else {}))
     artefacts = {"base": base, "data": data, "extra": extra, "quantised": ladder.quantised}
     return ladder, artefacts
 
