@@ -40,7 +40,9 @@ def finished(sample_dir, tmp_path_factory):
     patch = pytest.MonkeyPatch()
     patch.setattr(reproduce, "CPU", {**reproduce.CPU, **TINY})
     patch.setattr(reproduce, "CPU_TEACHER", {**reproduce.CPU_TEACHER, "max_length": 192})
-    patch.setattr(reproduce, "CPU_AUTOROUND", {**reproduce.CPU_AUTOROUND, "iters": 2, "nsamples": 4, "group_size": 32})
+    patch.setattr(
+        reproduce, "CPU_AUTOROUND", {**reproduce.CPU_AUTOROUND, "iters": 2, "nsamples": 4, "group_size": 32}
+    )
     patch.setattr(reproduce, "run_ladder", keep_ladder)
     patch.setattr(reproduce, "write_models", copy_first)
     patch.chdir(sample_dir.parent)  # a relative --data-dir, as a user types it
@@ -110,7 +112,15 @@ def test_predict_rewrites_the_submission_from_models_and_test_parquet_alone(run,
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "rung",
-    ["features", "zero-shot+tta", "generation", "distilled+tta-nf4", "distilled+tta-autoround", "ensemble", "cascade"],
+    [
+        "features",
+        "zero-shot+tta",
+        "generation",
+        "distilled+tta-nf4",
+        "distilled+tta-autoround",
+        "ensemble",
+        "cascade",
+    ],
 )
 def test_predict_rebuilds_every_kind_of_rung(finished, sample_dir, tmp_path, rung):
     run, ladder = finished

@@ -183,7 +183,9 @@ class Ladder:
                           recipe | {"tta": True}, evidence, before_tta=name))  # fmt: skip
         return rung
 
-    def quantise(self, source: str, mode: str | None, saved: str | None = None, spent: float = 0.0) -> Rung | None:
+    def quantise(
+        self, source: str, mode: str | None, saved: str | None = None, spent: float = 0.0
+    ) -> Rung | None:
         """``source``'s fold models reloaded with ``mode`` weights (``None``: as they were trained) and run again
         on their validation rows and the test, timed and sized for the quantisation table; a rung
         ``<source>-<mode>`` for a mode other than ``None``. ``saved``: another folder of the same experiment's
@@ -192,12 +194,16 @@ class Ladder:
         result = self.results[rung.recipe["experiment"]]
         result = replace(result, saved=saved or result.saved)
         start = time.time()
-        predictions = requantised(result, self.prep, self.models, mode, desc=f"{source} {mode or 'as trained'}")
+        predictions = requantised(
+            result, self.prep, self.models, mode, desc=f"{source} {mode or 'as trained'}"
+        )
         seconds = time.time() - start
         if rung.recipe["tta"]:
             predictions = predictions.merged()
         views = 2 if result.config.tta else 1
-        rows = (len(self.prep.train) + len(self.prep.test) * self.prep.n_folds) * views  # one test pass per fold
+        rows = (
+            len(self.prep.train) + len(self.prep.test) * self.prep.n_folds
+        ) * views  # one test pass per fold
         fold = models.load(self.models / result.saved / "fold-0", quantisation=mode)
         name = f"{source}-{mode}" if mode else source
         self.quantised.append({"rung": name, "weights": mode or f"as trained ({fold.precision})", "seconds": seconds,
