@@ -174,6 +174,28 @@ def test_each_kind_differs_in_its_key_property():
             assert equal.quality_a == equal.quality_b
 
 
+def _common_head(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
+def test_most_pairs_are_controlled_contrasts_of_one_wording(rows):
+    """About four pairs in five differ in one property; those say the same thing in the same words apart
+    from the flaw: a wrong capital leaves the sentence around it as it was."""
+    assert 0.72 <= rows["single"].mean() <= 0.84 and not (rows["single"] & rows["equal"]).any()
+    rng = np.random.default_rng(8)
+    for _ in range(30):
+        pair = make_pair("facts", "English", rng)
+        a, b = pair.response_a, pair.response_b
+        same = _common_head(a, b) + _common_head(a[::-1], b[::-1])
+        assert a != b and same >= min(len(a), len(b)) - 20, (a, b)
+    for seed in range(6):
+        pair = make_pair("length", "Russian", np.random.default_rng(seed))
+        texts = {pair.response_a, pair.response_b}
+        if "Я не могу с этим помочь." not in texts:  # not a refusal: the same sentence padded out with filler
+            short, long = sorted(texts, key=len)
+            assert short.split(". ")[0] in long.split(". ")[1:], (short, long)
+
+
 def test_long_rows_put_the_decisive_text_at_the_end():
     rng = np.random.default_rng(5)
     pair = make_pair("facts", "English", rng, long="responses")
@@ -212,7 +234,7 @@ def test_position_bias_and_label_noise(rows):
     assert rows.loc[equal, "rule_a"].all()  # the rule sends ties in quality to A, as the bias does
     assert 0.5 < a_wins[equal].mean() < 0.62
     assert position_bias() > 0
-    assert 0.07 <= rows["flipped"].mean() <= 0.11
+    assert 0.05 <= rows["flipped"].mean() <= 0.08
     assert 0.5 < a_wins.mean() < 0.56
 
 

@@ -43,8 +43,8 @@ class ExperimentConfig:
         "'B' answer tokens, loss on the answer token only) | judge (zero-shot: the generation head untrained)",
     )  # fmt: skip
     backbone: str = flag(
-        "google/gemma-2-9b-it", "hub id or path of the decoder LLM; 'tiny:qwen2-pretrained' (CPU stand-in, "
-        "pretrained on the data's own text), 'tiny:qwen2-pretrained-wide' (the CPU teacher)",
+        "google/gemma-2-9b-it", "hub id or path of the decoder LLM; 'tiny:qwen2-pretrained' (the CPU stand-in, "
+        "pretrained on the data's own text; shared.tiny.resolve_backbone)",
     )  # fmt: skip
     template: str = flag(
         "plain", "plain | chat (the triple inside the tokenizer's chat template: an instruct judge)"

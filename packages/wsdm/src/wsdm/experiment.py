@@ -25,6 +25,7 @@ import pandas as pd
 
 from shared.console import progress
 from shared.cv import make_folds
+from shared.tiny import resolve_backbone
 from wsdm import model as models
 from wsdm.configs import ExperimentConfig
 from wsdm.data import Competition, DataError, read_table
@@ -166,7 +167,7 @@ def run_experiment(config: ExperimentConfig, prep: Prepared, out: Path, models_d
     start = time.time()
     if config.distils and teacher is None:
         teacher = read_teacher(config, prep)
-    path = models.resolve(config.backbone, prep.texts())
+    path = resolve_backbone(config.backbone, prep.texts())
     folds = FoldPredictions(prep, config.tta)
     losses = []
     if not config.trains:  # the judge: one model for every fold

@@ -45,7 +45,6 @@ from shared.llm import (
     save_adapter,
     write_settings,
 )
-from shared.tiny import pretrained_causal_lm, resolve_backbone
 from wsdm.encode import Template, Truncation, answer_ids, encode_frame
 from wsdm.heads import Collator, PreferenceTrainer, forward
 
@@ -53,19 +52,8 @@ SETTINGS = "preference.json"
 FULL = "model"  # folder of the whole weights of a fully fine-tuned (or zero-shot) model
 ADAPTER = "adapter"
 LABELS = {"model_a": 0, "model_b": 1}
-# The CPU teacher: the tiny pretrained LM made wider and deeper (~6x the parameters), pretrained the same way.
-WIDE = dict(hidden_size=192, num_layers=3, intermediate_size=768, num_heads=6, num_kv_heads=2)
 # Label-free scaffolding for a tiny LM's pretraining text, so that "A" and "B" follow the cue as single tokens.
 PROMPT_TEXTS = [f"{Template().suffix} {x}" for x in ("A", "B")] + ["Response A:", "Response B:"]
-
-
-def resolve(name: str, texts) -> str:
-    """The path or hub id a ``backbone`` stands for: ``tiny:qwen2-pretrained-wide`` the CPU teacher (``WIDE``),
-    anything else as ``shared.tiny.resolve_backbone`` says (``tiny:qwen2-pretrained``, ``tiny:qwen2``, a hub
-    id or a path)."""
-    if name == "tiny:qwen2-pretrained-wide":
-        return str(pretrained_causal_lm(texts, **WIDE))
-    return resolve_backbone(name, texts)
 
 
 def labels_of(winner: pd.Series) -> np.ndarray:

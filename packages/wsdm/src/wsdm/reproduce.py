@@ -55,13 +55,14 @@ from wsdm.paths import open_run, resolve_data_dir
 from wsdm.quantize import AUTOROUND, autoround_fold, footprint
 
 # CPU preset: a tiny Qwen2 pretrained on the data's own text (prompts and responses, no labels), fully
-# fine-tuned (lora_r 0: LoRA on a base this small learns nothing in the time); the teacher is the same kind of
-# model made wider and deeper (shared.tiny; wsdm.model.WIDE), trained also on the extra arena set.
+# fine-tuned (lora_r 0: LoRA on a base this small learns nothing in the time); the teacher is the same model
+# (its pretraining is cached; the wide one's takes too long) reading longer inputs for more epochs, trained
+# also on the extra arena set.
 CPU = dict(n_folds=3, backbone="tiny:qwen2-pretrained", template="plain", max_length=192, truncation="ratio",
            lora_r=0, lora_alpha=32, lora_target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], load_in_4bit=False,
            bf16=False, learning_rate=1e-3, epochs=2.0, batch_size=16, gradient_accumulation_steps=1,
            warmup_ratio=0.1, eval_batch_size=32, tta=True)  # fmt: skip
-CPU_TEACHER = dict(backbone="tiny:qwen2-pretrained-wide", max_length=384)
+CPU_TEACHER = dict(backbone="tiny:qwen2-pretrained", max_length=384, epochs=4.0)
 # Full preset: the write-ups' models (competitions/wsdm/recipes/*.yaml).
 FULL = dict(n_folds=5, backbone="google/gemma-2-9b-it", template="plain", max_length=2048, truncation="ratio",
             lora_r=64, lora_alpha=128, load_in_4bit=True, bf16=True, learning_rate=2e-4, epochs=1.0, batch_size=4,
@@ -136,8 +137,9 @@ class Rung:
 
 
 class Ladder:
-    def __init__(self, prep: Prepared, out: Path, base: ExperimentConfig, judge_evidence: str):
-        self.prep, self.out, self.base, self.judge_evidence = prep, out, base, judge_evidence
+    def __init__(self, prep: Prepared, out: Path, base: ExperimentConfig, evidence: str):
+        """``evidence``: what the LLM rungs' numbers are (``model``, or ``mechanics`` for a tiny stand-in)."""
+        self.prep, self.out, self.base, self.evidence = prep, out, base, evidence
         self.rungs: dict[str, Rung] = {}
         self.results: dict = {}
         self.quantised: list[dict] = []  # the size, speed and accuracy table
@@ -163,7 +165,7 @@ class Ladder:
         return self.add(Rung("features", Predictions(oof, test), time.time() - start,
                              "char TF-IDF + length differences, logistic regression", {"kind": "features"}))  # fmt: skip
 
-    def experiment(self, name: str, note: str, teacher: np.ndarray | None = None, evidence: str = "model",
+    def experiment(self, name: str, note: str, teacher: np.ndarray | None = None, evidence: str | None = None,
                    **changes) -> Rung:  # fmt: skip
         """Cross-validate one experiment into ``out/<name>``: rung ``name``, and ``name+tta`` when it predicts
         the swapped pairs too."""
@@ -177,6 +179,7 @@ class Ladder:
             "tta": False,
             "quantisation": None,  # as trained
         }
+        evidence = evidence or self.evidence
         rung = self.add(Rung(name, result.predictions, result.seconds, note, recipe, evidence))
         if config.tta:
             self.add(Rung(f"{name}+tta", result.predictions.merged(), result.seconds, f"{name}, A/B swap averaged",
@@ -275,15 +278,17 @@ def run_ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path)
         teacher_settings["backbone"] = args.teacher
     base = ExperimentConfig(name="base", seed=args.seed, **settings)
     prep = prepare(data, base.n_folds, args.seed, data_dir)
-    # A tiny LM pretrained on the data's text was never taught to follow an instruction: as a judge it can
-    # only show the mechanics (the full recipe's judge is an instruct model).
-    judge_evidence = "mechanics" if base.backbone.startswith("tiny:") else "model"
-    ladder = Ladder(prep, out, base, judge_evidence)
+    # The tiny LM stand-in (2 layers, hidden 128) does not learn the sample's preferences in the CPU budget
+    # (measured: fold-0 accuracy 0.50-0.55 against 0.57 for the TF-IDF baseline, for either head, with or
+    # without swap augmentation or more epochs), and as a judge it was never taught to follow an instruction:
+    # its rungs show the mechanics only.
+    llm_evidence = "mechanics" if base.backbone.startswith("tiny:") else "model"
+    ladder = Ladder(prep, out, base, llm_evidence)
 
     ladder.features()
     judge_template = "plain" if base.backbone.startswith("tiny:") else "chat"
     ladder.experiment("zero-shot", f"`{base.backbone}` untrained, logits of 'A'/'B'", head="judge",
-                      template=judge_template, evidence=judge_evidence)  # fmt: skip
+                      template=judge_template)  # fmt: skip
     ladder.experiment("classifier", "2-label classification head, fine-tuned", head="classification")
     ladder.experiment("generation", "answer-token head, loss on 'A'/'B' only", head="generation")
     sources = [s for s in extra]

@@ -49,7 +49,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"wsdm-train {config.name}: {data_name} data; library logs in {out / 'run.log'}")
         data = load_competition(data_dir, extra=config.extra)
         prep = prepare(data, config.n_folds, config.seed, data_dir)
-        ladder = Ladder(prep, Path(out), config, judge_evidence="model")
+        ladder = Ladder(
+            prep, Path(out), config, "mechanics" if config.backbone.startswith("tiny:") else "model"
+        )
         ladder.experiment(config.name, "the recipe")
     except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")

@@ -13,7 +13,8 @@ Written files (``train.parquet`` last: its presence marks a complete sample):
   labels, the most any model can expect.
 
 Each row is a :func:`wsdm.sample.tasks.make_pair` in one of seven languages (:mod:`languages`), of one of
-five kinds; its label is drawn with ``P(A wins) = sigmoid(SHARPNESS * (q_A - q_B) + bias)``, the bias set
+five kinds; about four in five are controlled contrasts (one wording, one property apart), the rest differ
+in two properties or in none (``SECOND_SHARE``, ``EQUAL_SHARE``); its label is drawn with ``P(A wins) = sigmoid(SHARPNESS * (q_A - q_B) + bias)``, the bias set
 so that at equal quality A wins ``A_RATE_AT_EQUAL`` of the time after the noise, and then ``LABEL_NOISE``
 of the labels are flipped. ``LONG_SHARE`` of the rows are long (about ``LONG_TOKENS`` tokens) with their
 decisive text at the end of each long field, so head+tail truncation keeps it and head-only loses it.
@@ -37,15 +38,15 @@ from wsdm.data import LMSYS_FLAGS, TRAIN_COLUMNS
 from wsdm.sample.languages import LANGUAGES, NAMES
 from wsdm.sample.tasks import KINDS, WEIGHTS, Spec, make_pair, quality
 
-KIND_SHARES = {"facts": 0.25, "format": 0.20, "language": 0.25, "length": 0.20, "arithmetic": 0.10}
+KIND_SHARES = {"facts": 0.22, "format": 0.22, "language": 0.24, "length": 0.22, "arithmetic": 0.10}
 LONG_KINDS = ("facts", "format", "arithmetic")  # kinds whose decisive text can sit at the end of a field
 LONG_MODES = ("prompt", "responses", "both")
 LONG_SHARE = 0.15
 LONG_TOKENS = 1100  # about 4x a 256-token budget
 EQUAL_SHARE = 0.12  # short rows whose two responses have the same properties
-SECOND_SHARE = 0.25  # of the other short rows: a second property differs too
+SECOND_SHARE = 0.15  # of the other short rows: a second property differs too (the rest: one property)
 SHARPNESS = 3.0
-LABEL_NOISE = 0.09
+LABEL_NOISE = 0.065
 A_RATE_AT_EQUAL = 0.55
 MULTI_TURN_SHARE = 0.2
 NULL_TURN_SHARE = 0.1  # of the two-turn LMSYS rows: one second-turn response is null
@@ -86,7 +87,7 @@ def _shares(table: dict[str, float]) -> np.ndarray:
 def generate(n: int, seed: int | np.random.Generator = 0, *, lmsys: bool = False) -> pd.DataFrame:
     """``n`` labelled rows with their hidden truth. Columns: ``prompt, response_a, response_b`` (str; lists
     of turns when ``lmsys``, a response turn may be None), ``language, kind, long`` ("" or a LONG_MODES
-    entry), ``equal`` (same properties), ``turns``, ``model_a, model_b``, ``quality_a, quality_b``,
+    entry), ``equal`` (same properties), ``single`` (the responses differ in one property), ``turns``, ``model_a, model_b``, ``quality_a, quality_b``,
     ``rule_a`` (the noiseless rule picks A), ``p_a`` (P(A wins) before noise), ``flipped`` (label noise)
     and ``winner`` (``model_a``/``model_b``; ``tie`` in an LMSYS set)."""
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -141,6 +142,7 @@ def generate(n: int, seed: int | np.random.Generator = 0, *, lmsys: bool = False
     frame = pd.DataFrame(rows)
     frame.insert(3, "language", languages)
     frame["long"], frame["equal"], frame["turns"] = long, equal, turns
+    frame["single"] = ~equal & ~second
     first = rng.integers(len(MODELS), size=n)
     frame["model_a"] = [MODELS[i] for i in first]
     frame["model_b"] = [
@@ -201,6 +203,7 @@ def _stats(frame: pd.DataFrame) -> dict[str, float]:
         "a_rate": round(float((decided["winner"] == "model_a").mean()), 4),
         "long_share": round(float((frame["long"] != "").mean()), 4),
         "equal_share": round(float(frame["equal"].mean()), 4),
+        "single_share": round(float(frame["single"].mean()), 4),
         "flipped_share": round(float(frame["flipped"].mean()), 4),
         "tie_share": round(float((frame["winner"] == "tie").mean()), 4),
         "two_turn_share": round(float((frame["turns"] == 2).mean()), 4),

@@ -12,9 +12,13 @@ and its style) and scored by four properties, each visible on the surface of the
 
 The quality of a response is ``sum(WEIGHTS[p] for p true)``. Each prompt *kind* makes the two responses
 differ in one property (its key): ``facts`` and ``arithmetic`` in ``correct``, ``format`` in
-``format``, ``language`` in ``language``, ``length`` in ``length``; a pair may also differ in a second
-property, pointing either way (right language and wrong fact against wrong language and right fact), or
-in none at all (equal quality, where only the position bias decides).
+``format``, ``language`` in ``language``, ``length`` in ``length``. Most pairs are controlled contrasts:
+both responses are drawn from the same wording (the same sentence, closing and filler), so they differ
+in that property alone, as when an arena user compares two answers that say the same thing and one of
+them slips. A pair may also differ in a second property, pointing either way (right language and wrong
+fact against wrong language and right fact), or in none at all (equal quality, different wording, where
+only the position bias decides). A tiny LM fine-tuned on a few hundred mixed pairs learnt none of the
+properties; one clean contrast at a time it learns the surface ones.
 """
 
 from __future__ import annotations
@@ -175,7 +179,8 @@ def respond(
     lang = spec.language
     if spec.style == "curt":
         return PHRASES["curt"][lang]
-    key = query.right if spec.correct else query.wrong(rng)
+    wrong = query.wrong(rng)  # drawn either way, so two responses from one wording stay aligned
+    key = query.right if spec.correct else wrong
     y = query.answer(lang, key)
     statement = query.state(lang, key) if restate else PHRASES["short"][lang].format(y=y)
     sep = SEPARATOR[lang]
@@ -270,8 +275,9 @@ def make_pair(
     long: str = "",
     long_tokens: int = 900,
 ) -> Pair:
-    """A prompt of ``kind`` in ``language`` and two responses that differ in the kind's key property, or in
-    none (``equal``: the same properties, different wording), or also in a second one (``second``).
+    """A prompt of ``kind`` in ``language`` and two responses of one wording that differ in the kind's key
+    property alone, or also in a second one (``second``), or in none (``equal``: the same properties,
+    different wording).
     ``long``: "prompt" (a pasted document before the question), "responses" (long reasoning before each
     answer) or "both", about ``long_tokens`` in all; the decisive text is then at the end of each field,
     and the responses do not restate the question when the prompt is long."""
@@ -293,9 +299,15 @@ def make_pair(
     prompt_tokens = {"prompt": long_tokens, "both": long_tokens // 2}.get(long, 0)
     reasoning = {"responses": long_tokens // 2, "both": long_tokens // 4}.get(long, 0)
     prompt = ask(query, language, rng, context_tokens=prompt_tokens)
+    restate = not prompt_tokens and rng.random() < 0.7
+    wording = int(rng.integers(2**63))  # one wording for both responses, unless they are of equal quality
     texts = [
         respond(
-            query, spec, rng, restate=not prompt_tokens and rng.random() < 0.7, reasoning_tokens=reasoning
+            query,
+            spec,
+            rng if equal else np.random.default_rng(wording),
+            restate=restate,
+            reasoning_tokens=reasoning,
         )
         for spec in (first, second_spec)
     ]
