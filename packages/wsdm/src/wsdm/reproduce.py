@@ -56,13 +56,12 @@ from wsdm.quantize import AUTOROUND, autoround_fold, footprint
 
 # CPU preset: a tiny Qwen2 pretrained on the data's own text (prompts and responses, no labels), fully
 # fine-tuned (lora_r 0: LoRA on a base this small learns nothing in the time); the teacher is the same model
-# (its pretraining is cached; the wide one's takes too long) reading longer inputs for more epochs, trained
-# also on the extra arena set.
+# (a wider one's pretraining takes too long) reading longer inputs, trained also on the extra arena set.
 CPU = dict(n_folds=3, backbone="tiny:qwen2-pretrained", template="plain", max_length=192, truncation="ratio",
            lora_r=0, lora_alpha=32, lora_target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], load_in_4bit=False,
            bf16=False, learning_rate=1e-3, epochs=2.0, batch_size=16, gradient_accumulation_steps=1,
            warmup_ratio=0.1, eval_batch_size=32, tta=True)  # fmt: skip
-CPU_TEACHER = dict(backbone="tiny:qwen2-pretrained", max_length=384, epochs=4.0)
+CPU_TEACHER = dict(backbone="tiny:qwen2-pretrained", max_length=256)
 # Full preset: the write-ups' models (competitions/wsdm/recipes/*.yaml).
 FULL = dict(n_folds=5, backbone="google/gemma-2-9b-it", template="plain", max_length=2048, truncation="ratio",
             lora_r=64, lora_alpha=128, load_in_4bit=True, bf16=True, learning_rate=2e-4, epochs=1.0, batch_size=4,
