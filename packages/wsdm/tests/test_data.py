@@ -299,7 +299,10 @@ def test_test_label_id_not_in_test(tmp_path):
 
 def test_every_test_row_needs_a_label_when_there_are_labels(tmp_path):
     folder = _folder(tmp_path, labels=pd.DataFrame({"id": ["x0"], "winner": ["model_a"]}))
-    _fails(lambda: load_competition(folder), r"test_labels.csv: no label for test.parquet's row 2 \(id 'x1'; 1 unlabelled\)")
+    _fails(
+        lambda: load_competition(folder),
+        r"test_labels.csv: no label for test.parquet's row 2 \(id 'x1'; 1 unlabelled\)",
+    )
 
 
 def test_a_lone_surrogate_escape_becomes_the_replacement_character(tmp_path):

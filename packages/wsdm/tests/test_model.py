@@ -123,5 +123,7 @@ def test_a_referenced_base_is_found_in_an_attached_folder(tmp_path):
     assert models.base_path("google/gemma-2-9b-it", tmp_path) == str(tmp_path / "gemma-2-9b-it")
     assert models.base_path("Qwen/Qwen2.5-14B", tmp_path) == str(tmp_path / "Qwen--Qwen2.5-14B")
     assert models.base_path("google/gemma-2-9b-it", None) == "google/gemma-2-9b-it"
-    with pytest.raises(FileNotFoundError, match=r"base model 'org/missing': neither .*missing nor .*org--missing"):
+    with pytest.raises(
+        FileNotFoundError, match=r"base model 'org/missing': neither .*missing nor .*org--missing"
+    ):
         models.base_path("org/missing", tmp_path)
