@@ -80,6 +80,11 @@ def test_the_ladder_writes_a_valid_submission_report_and_results(run, sample_dir
         lo, hi = c["interval"]
         assert lo <= c["delta"] <= hi
     assert all(0 <= e["cv"] <= 1 and 0 <= e["picks_a"] <= 1 for e in results["experiments"])
+    # the reported score is the competition's accuracy of the winners in the classifier's oof.parquet
+    oof = pd.read_parquet(run / "classifier" / "oof.parquet")
+    picked = np.where(oof["p_model_a"] > 0.5, "model_a", "model_b")
+    cv = next(e["cv"] for e in results["experiments"] if e["name"] == "classifier")
+    assert cv == pytest.approx((picked == oof["winner"]).mean())
     report = (run / "report.md").read_text()
     for section in (
         "## Ladder",

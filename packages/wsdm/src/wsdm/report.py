@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from shared import metrics
 from shared.report import EVIDENCE, Claim, bootstrap, claims_markdown, markdown_table, results
 from wsdm.experiment import accuracy
 from wsdm.tta import picks_a
@@ -71,6 +72,11 @@ def claims(rungs: dict, prep, seed: int) -> list[Claim]:
             if base in rungs and tech in rungs and base != tech]  # fmt: skip
 
 
+def cv_accuracy(p_a: np.ndarray, prep) -> float:
+    """The competition's metric (``shared.metrics.accuracy``) of the out-of-fold winners."""
+    return metrics.accuracy(prep.train["winner"].tolist(), np.where(p_a > 0.5, "model_a", "model_b").tolist())
+
+
 def test_score(rung, prep) -> float | None:
     """Accuracy on the test when its labels are known (the sample), else None."""
     return None if prep.test_y is None else float(accuracy(rung.predictions.test, prep.test_y).mean())
@@ -82,7 +88,7 @@ def ladder_table(rungs, prep) -> pd.DataFrame:
         right = accuracy(rung.predictions.oof, prep.y)
         folds = [right[prep.fold == k].mean() for k in range(prep.n_folds)]
         test = test_score(rung, prep)
-        rows.append({"rung": rung.name, "CV accuracy": float(right.mean()), "folds": ", ".join(f"{f:.3f}" for f in folds),
+        rows.append({"rung": rung.name, "CV accuracy": cv_accuracy(rung.predictions.oof, prep), "folds": ", ".join(f"{f:.3f}" for f in folds),
                      "test": "—" if test is None else test, "picks A": picks_a(rung.predictions.oof),
                      "seconds": f"{rung.seconds:.0f}", "evidence": rung.evidence, "note": rung.note})  # fmt: skip
     return pd.DataFrame(rows)
@@ -156,7 +162,7 @@ def write(out: Path, rungs, found: list[Claim], prep, artefacts: dict, *, data: 
     experiments = []
     for rung in rungs:
         right = accuracy(rung.predictions.oof, prep.y)
-        experiments.append({"name": rung.name, "cv": float(right.mean()),
+        experiments.append({"name": rung.name, "cv": cv_accuracy(rung.predictions.oof, prep),
                             "folds": [float(right[prep.fold == k].mean()) for k in range(prep.n_folds)],
                             "seconds": rung.seconds, "test": test_score(rung, prep), "evidence": rung.evidence,
                             "picks_a": picks_a(rung.predictions.oof)})  # fmt: skip
