@@ -58,6 +58,9 @@ def quiet_imports() -> None:
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
     # DeepSpeed sets its logger's level when imported and prints "Setting accelerator to CPU" to stdout.
     logging.getLogger("DeepSpeed").addFilter(_errors_only)
+    # auto-round (wsdm's AutoRound quantiser) gives its logger a stderr handler when imported and warns about
+    # its own argument style on every call.
+    logging.getLogger("autoround").addFilter(_errors_only)
     # textstat 0.7.3 (the last release that works offline) imports setuptools' deprecated pkg_resources.
     warnings.filterwarnings("ignore", message=r"pkg_resources is deprecated", category=UserWarning)
 

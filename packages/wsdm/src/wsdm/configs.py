@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from transformers.trainer_utils import SchedulerType
 
 from shared.recipes import FieldError, flag
+from wsdm.truncation import STRATEGIES
 
 HEADS = ("classification", "generation", "judge")
-STRATEGIES = ("head", "head_tail", "ratio")
 TEMPLATES = ("plain", "chat")
 SCHEDULERS = frozenset(s.value for s in SchedulerType)
 ATTENTION = ("sdpa", "eager", "flash_attention_2")
