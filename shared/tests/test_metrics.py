@@ -18,6 +18,7 @@ from shared.metrics import (
     mcrmse,
     mean_wer,
     pii_fbeta,
+    sample_wers,
 )
 
 
@@ -215,6 +216,10 @@ def test_map_at_k_bad_input(y_true, y_pred, k, message):
 
 
 # ---------------------------------------------------------------------------------------------- WER
+def test_sample_wers_hand_computed():
+    np.testing.assert_allclose(sample_wers(["a b c d", "x y", "p"], ["a c d e", "", "p q"]), [0.5, 1.0, 1.0])
+
+
 def test_mean_wer_hand_computed():
     assert mean_wer(["a b c d", "x y"], ["a c d e", ""]) == pytest.approx((2 / 4 + 1.0) / 2)
     # substitution counts once; extra words can push one sample's WER above 1

@@ -26,6 +26,7 @@ __all__ = [
     "mcrmse",
     "mean_wer",
     "pii_fbeta",
+    "sample_wers",
 ]
 
 
@@ -323,18 +324,12 @@ def _word_edit_distance(ref: list[str], hyp: list[str]) -> int:
     return previous[-1]
 
 
-def mean_wer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
-    """Mean over samples of each sample's word error rate.
-
-    ``WER_i = (substitutions + deletions + insertions) / len(reference_i words)`` with words split on
-    whitespace and no normalisation; an empty hypothesis scores 1.0; an empty reference is an error
-    (its WER is undefined). The corpus WER (errors summed over samples) is a different number.
-
-    Example: references = ["a b c d", "x y"], hypotheses = ["a c d e", ""]: sample 1 has one deletion
-    (b) and one insertion (e) -> 2/4; sample 2 -> 1.0; mean WER = 0.75.
-    """
+def sample_wers(references: Sequence[str], hypotheses: Sequence[str]) -> np.ndarray:
+    """Each sample's word error rate, ``(substitutions + deletions + insertions) / len(reference words)``, with
+    words split on whitespace and no normalisation; an empty hypothesis scores 1.0; an empty reference is an
+    error (its WER is undefined). The per-clip figure behind :func:`mean_wer`, WER filtering and bootstraps."""
     same_length(references=references, hypotheses=hypotheses)
-    total = 0.0
+    out = np.empty(len(references))
     for i, (ref, hyp) in enumerate(zip(references, hypotheses, strict=True)):
         for name, text in (("references", ref), ("hypotheses", hyp)):
             if not isinstance(text, str):
@@ -342,8 +337,18 @@ def mean_wer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
         ref_words, hyp_words = ref.split(), hyp.split()
         if not ref_words:
             raise ValueError(f"references: row {i} is empty; WER is undefined for an empty reference")
-        total += _word_edit_distance(ref_words, hyp_words) / len(ref_words)
-    return total / len(references)
+        out[i] = _word_edit_distance(ref_words, hyp_words) / len(ref_words)
+    return out
+
+
+def mean_wer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+    """Mean over samples of each sample's word error rate (:func:`sample_wers`), the competition's metric; the
+    corpus WER (errors summed over samples) is a different number.
+
+    Example: references = ["a b c d", "x y"], hypotheses = ["a c d e", ""]: sample 1 has one deletion
+    (b) and one insertion (e) -> 2/4; sample 2 -> 1.0; mean WER = 0.75.
+    """
+    return float(sample_wers(references, hypotheses).mean())
 
 
 # --------------------------------------------------------------------------------------------------

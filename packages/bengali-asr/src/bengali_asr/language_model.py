@@ -1,0 +1,121 @@
+"""The chapter's n-gram LM end to end: built from text, tuned on the valid split, used to decode (§9.5.3).
+
+:func:`build_language_model` writes the ARPA model (:mod:`bengali_asr.arpa`) and the lexicon of every LM word the
+acoustic model can spell (:mod:`bengali_asr.lm`) into one folder, which ``models/lm`` copies for offline predict.
+:func:`tune_cross_fitted` decodes the valid split once per (LM weight, word score) and picks, for each half of the
+split, the setting that does best on the *other* half: the valid WER it returns was not tuned on; the setting
+that does best on the whole split is the one kept for the test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from bengali_asr.arpa import write_arpa
+from bengali_asr.configs import DecoderConfig
+from bengali_asr.experiment import clip_wers
+from bengali_asr.lm import DecoderSettings, LMDecoder, write_lexicon
+from bengali_asr.normalize import strip_punctuation
+from bengali_asr.vocab import tokens
+from shared.console import progress
+
+ARPA, LEXICON, TOKENS, STATS = "lm.arpa", "lexicon.txt", "tokens.json", "lm.json"
+BATCH = 64  # clips per decoder call
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    """An ARPA model and lexicon on disk, and the acoustic vocabulary's tokens they decode."""
+
+    directory: Path
+    tokens: list[str]
+    order: int
+    stats: dict
+
+    @property
+    def arpa(self) -> Path:
+        return self.directory / ARPA
+
+    @property
+    def lexicon(self) -> Path:
+        return self.directory / LEXICON
+
+    def decoder(self, settings: DecoderSettings) -> LMDecoder:
+        return LMDecoder(self.tokens, self.lexicon, self.arpa, settings)
+
+
+def build_language_model(
+    sentences: Sequence[str], vocab: dict[str, int], directory: Path, order: int
+) -> LanguageModel:
+    """The LM of ``sentences`` (normalised, marks stripped); the lexicon keeps the words whose every character is
+    in ``vocab`` (the others cannot be spelled by the acoustic model; how many is in ``stats``)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    texts = [t for t in (strip_punctuation(s) for s in sentences) if t]
+    stats = {k: v for k, v in write_arpa(texts, directory / ARPA, order=order).items() if k != "order"}
+    words = sorted({w for t in texts for w in t.split()})
+    alphabet = set(vocab)
+    spellable = [w for w in words if set(w) <= alphabet]
+    write_lexicon(spellable, directory / LEXICON)
+    stats |= {"sentences": len(texts), "words": len(words), "lexicon": len(spellable),
+              "unspellable": len(words) - len(spellable)}  # fmt: skip
+    token_list = tokens(vocab)
+    (directory / TOKENS).write_text(json.dumps(token_list, ensure_ascii=False) + "\n")
+    (directory / STATS).write_text(json.dumps({"order": order, **stats}, indent=2, default=str) + "\n")
+    return LanguageModel(directory, token_list, order, stats)
+
+
+def load_language_model(directory: Path) -> LanguageModel:
+    """A saved LM folder (``models/lm``), offline."""
+    directory = Path(directory)
+    stats = json.loads((directory / STATS).read_text())
+    return LanguageModel(directory, json.loads((directory / TOKENS).read_text()), stats.pop("order"), stats)
+
+
+def decode_lm(lm: LanguageModel, emissions: Sequence[np.ndarray], settings: DecoderSettings,
+              desc: str = "beam search", leave: bool = True) -> list[str]:  # fmt: skip
+    """Each clip's best beam, in batches of :data:`BATCH` clips (``leave``: keep the bar when done)."""
+    decoder = lm.decoder(settings)
+    out: list[str] = []
+    for start in progress(range(0, len(emissions), BATCH), desc=desc, unit="batch", leave=leave):
+        out += decoder.decode_list(emissions[start : start + BATCH])
+    return out
+
+
+def nbest_lm(lm: LanguageModel, emissions: Sequence[np.ndarray], settings: DecoderSettings, n: int,
+             desc: str = "n-best") -> list[list[tuple[str, float]]]:  # fmt: skip
+    """Each clip's ``n`` best distinct texts with their decoder scores, best first (the input of LLM rescoring)."""
+    decoder = lm.decoder(settings)
+    return [decoder.nbest(torch.from_numpy(np.asarray(e, dtype=np.float32))[None], n=n)[0]
+            for e in progress(emissions, desc=desc, unit="clip")]  # fmt: skip
+
+
+def tune_cross_fitted(lm: LanguageModel, emissions: Sequence[np.ndarray], references: Sequence[str],
+                      halves: np.ndarray, config: DecoderConfig,
+                      desc: str = "LM tuning") -> tuple[DecoderSettings, list[str], pd.DataFrame]:  # fmt: skip
+    """(the setting best on the whole valid split, the cross-fitted valid transcripts, the grid's WERs)."""
+    grid = list(product(config.lm_weights, config.word_scores))
+    base = DecoderSettings(beam_size=config.beam_size)
+    hyps, wers = [], []
+    for weight, score in progress(grid, desc=desc, unit="setting"):
+        decoded = decode_lm(lm, emissions, replace(base, lm_weight=weight, word_score=score),
+                            desc=f"weight {weight:g}, word score {score:g}", leave=False)  # fmt: skip
+        hyps.append(decoded)
+        wers.append(clip_wers(references, decoded, punctuation=False))
+    wers = np.array(wers)  # settings × clips
+    halves = np.asarray(halves)
+    chosen = [int(np.argmin(wers[:, halves != h].mean(axis=1))) for h in (0, 1)]
+    crossfit = [hyps[chosen[halves[i]]][i] for i in range(len(references))]
+    best = int(np.argmin(wers.mean(axis=1)))
+    table = pd.DataFrame({"lm_weight": [g[0] for g in grid], "word_score": [g[1] for g in grid],
+                          "valid_wer": wers.mean(axis=1)})  # fmt: skip
+    weight, score = grid[best]
+    return replace(base, lm_weight=weight, word_score=score), crossfit, table

@@ -1,0 +1,248 @@
+"""The acoustic model: ``Wav2Vec2ForCTC`` over the data's characters, trained with ``Trainer`` (§9.5.2).
+
+- :func:`build` makes the model: a pretrained wav2vec2 (``ai4bharat/indicwav2vec_v1_bengali`` in the full recipe)
+  with a new CTC head over the vocabulary of :mod:`bengali_asr.vocab`, or the CPU stand-in (``backbone: tiny``),
+  a small wav2vec2 trained from scratch — the same class and the same training code, only smaller.
+- :func:`fit` trains it on (waveform, sentence) pairs, the sentences stripped of punctuation (the CTC alphabet has
+  no marks: the punctuation model puts them back), with on-the-fly augmentation (:mod:`bengali_asr.augment`) and
+  SpecAugment (``mask_time_prob``, applied by the model itself in training).
+- :meth:`AcousticModel.log_probs` gives each clip's CTC log-probabilities, frames × vocabulary, the input of greedy
+  decoding (:func:`bengali_asr.ctc.greedy_decode`) and of the LM beam search (:mod:`bengali_asr.lm`); clips longer
+  than ``chunk_seconds`` are cut into overlapping windows and the windows' frames joined at the overlaps' middles.
+- :meth:`AcousticModel.save` / :func:`load` write and read what ``bengali-asr-predict`` needs offline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import (
+    Trainer,
+    TrainingArguments,
+    Wav2Vec2Config,
+    Wav2Vec2CTCTokenizer,
+    Wav2Vec2FeatureExtractor,
+    Wav2Vec2ForCTC,
+    Wav2Vec2Processor,
+    set_seed,
+)
+from transformers.trainer_pt_utils import LengthGroupedSampler
+
+from bengali_asr.audio import SAMPLE_RATE, chunks
+from bengali_asr.augment import Augmenter
+from bengali_asr.configs import TINY, AcousticConfig
+from bengali_asr.normalize import strip_punctuation
+from bengali_asr.vocab import PAD, encode, load_vocab, save_vocab, tokenizer
+from shared.console import progress, quiet_trainer
+
+SETTINGS = "acoustic.json"
+
+
+def tiny_config(config: AcousticConfig, vocab_size: int) -> Wav2Vec2Config:
+    """A small wav2vec2: 7 convolutions of ``conv_channels`` (20 ms frames, as the real one), each layer-normed (the
+    feature encoder of the large wav2vec2 models; group norm in the first layer only trained worse from scratch
+    here), pre-norm transformer layers (``do_stable_layer_norm``), a few of them."""
+    return Wav2Vec2Config(
+        vocab_size=vocab_size, hidden_size=config.hidden_size, num_hidden_layers=config.num_hidden_layers,
+        num_attention_heads=config.num_attention_heads, intermediate_size=2 * config.hidden_size,
+        conv_dim=(config.conv_channels,) * 7, conv_kernel=(10, 3, 3, 3, 3, 2, 2), conv_stride=(5, 2, 2, 2, 2, 2, 2),
+        num_conv_pos_embeddings=32, num_conv_pos_embedding_groups=4, feat_extract_norm="layer",
+        do_stable_layer_norm=True, hidden_dropout=0.0, attention_dropout=0.0, activation_dropout=0.0,
+        feat_proj_dropout=0.0, final_dropout=0.0,
+    )  # fmt: skip
+
+
+def feature_extractor(group_norm: bool) -> Wav2Vec2FeatureExtractor:
+    """Per-clip zero mean and unit variance; an attention mask only for layer-norm encoders (wav2vec2-base style
+    models with group norm are meant to read zero-padded batches without one)."""
+    return Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=SAMPLE_RATE, padding_value=0.0, do_normalize=True,
+                                    return_attention_mask=not group_norm)  # fmt: skip
+
+
+def build(config: AcousticConfig, vocab: dict[str, int]) -> Wav2Vec2ForCTC:
+    """The untrained CTC model for ``vocab``: the tiny stand-in, or ``config.backbone`` with a new head."""
+    ctc = dict(pad_token_id=vocab[PAD], ctc_loss_reduction="mean", ctc_zero_infinity=True,
+               mask_time_prob=config.mask_time_prob, mask_time_length=config.mask_time_length,
+               mask_feature_prob=config.mask_feature_prob, layerdrop=config.layerdrop)  # fmt: skip
+    set_seed(config.seed)
+    if config.backbone == TINY:
+        model_config = tiny_config(config, len(vocab))
+        for key, value in ctc.items():
+            setattr(model_config, key, value)
+        return Wav2Vec2ForCTC(model_config)
+    model = Wav2Vec2ForCTC.from_pretrained(config.backbone, vocab_size=len(vocab), ignore_mismatched_sizes=True,
+                                           **ctc)  # fmt: skip
+    if config.freeze_feature_encoder:
+        model.freeze_feature_encoder()
+    return model
+
+
+class ClipDataset(torch.utils.data.Dataset):
+    """The training clips with their label ids; each read of a clip draws its augmentation from a generator
+    seeded by (seed, clip, how many times it was read), so a run is repeatable whatever the batch order."""
+
+    def __init__(self, waves: Sequence[np.ndarray], labels: Sequence[list[int]], augmenter: Augmenter | None,
+                 seed: int):  # fmt: skip
+        self.waves, self.labels, self.augmenter, self.seed = waves, labels, augmenter, seed
+        self.reads = [0] * len(waves)
+
+    def __len__(self) -> int:
+        return len(self.waves)
+
+    def __getitem__(self, i: int) -> dict:
+        wave = self.waves[i]
+        if self.augmenter is not None:
+            wave = self.augmenter(wave, np.random.default_rng((self.seed, i, self.reads[i])))
+            self.reads[i] += 1
+        return {"wave": wave, "labels": self.labels[i]}
+
+
+class CTCTrainer(Trainer):
+    """``Trainer`` with batches of clips of similar length (its ``group_by_length``, given the clips' lengths rather
+    than reading every clip through the dataset): on short speech clips half of a random batch is padding."""
+
+    def _get_train_sampler(self, train_dataset=None):
+        dataset = train_dataset or self.train_dataset
+        return LengthGroupedSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps,
+                                    lengths=[len(w) for w in dataset.waves])  # fmt: skip
+
+
+class Collator:
+    """Pads a batch: the feature extractor normalises and pads the waves, labels are padded with -100."""
+
+    def __init__(self, extractor: Wav2Vec2FeatureExtractor):
+        self.extractor = extractor
+
+    def __call__(self, rows: list[dict]) -> dict:
+        batch = self.extractor([r["wave"] for r in rows], sampling_rate=SAMPLE_RATE, padding=True,
+                               return_tensors="pt")  # fmt: skip
+        width = max(len(r["labels"]) for r in rows)
+        labels = torch.full((len(rows), width), -100, dtype=torch.long)
+        for j, r in enumerate(rows):
+            labels[j, : len(r["labels"])] = torch.tensor(r["labels"], dtype=torch.long)
+        return dict(batch) | {"labels": labels}
+
+
+def training_arguments(config: AcousticConfig, output_dir: str) -> TrainingArguments:
+    """Nothing saved or reported by the Trainer (the caller saves), bf16 on CUDA only, about 20 loss logs."""
+    cuda = torch.cuda.is_available()
+    return TrainingArguments(
+        output_dir=output_dir, use_cpu=not cuda, bf16=config.bf16 and cuda, save_strategy="no", report_to="none",
+        logging_steps=max(1, config.max_steps // 20), remove_unused_columns=False, label_names=["labels"],
+        dataloader_num_workers=0, per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps, max_steps=config.max_steps,
+        learning_rate=config.learning_rate, weight_decay=config.weight_decay, warmup_steps=config.warmup_ratio,
+        lr_scheduler_type=config.lr_scheduler_type, seed=config.seed, max_grad_norm=1.0,
+        gradient_checkpointing=config.gradient_checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False},
+    )  # fmt: skip
+
+
+class AcousticModel:
+    """A trained CTC model, its processor (feature extractor + character tokenizer) and its settings."""
+
+    def __init__(
+        self, model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, vocab: dict[str, int], settings: dict
+    ):
+        self.model, self.processor, self.vocab, self.settings = model.eval(), processor, vocab, settings
+
+    @property
+    def frame_samples(self) -> int:
+        """Samples per output frame (320 for every wav2vec2: 20 ms at 16 kHz)."""
+        return math.prod(self.model.config.conv_stride)
+
+    @torch.no_grad()
+    def log_probs(self, waves: Sequence[np.ndarray], desc: str = "transcribe") -> list[np.ndarray]:
+        """Each clip's CTC log-probabilities (frames × vocabulary, float32), long clips by windows."""
+        seconds, overlap = self.settings["chunk_seconds"], self.settings["chunk_overlap"]
+        pieces, owner = [], []
+        for i, wave in enumerate(waves):
+            parts = chunks(wave, seconds=seconds, overlap=overlap)
+            pieces += parts
+            owner += [i] * len(parts)
+        out = [None] * len(pieces)
+        order = np.argsort([-len(p) for p in pieces], kind="stable")  # length-sorted batches: little padding
+        size = self.settings["eval_batch_size"]
+        device = next(self.model.parameters()).device
+        for start in progress(range(0, len(order), size), desc=desc, unit="batch"):
+            index = order[start : start + size]
+            batch = self.processor.feature_extractor([pieces[j] for j in index], sampling_rate=SAMPLE_RATE,
+                                                     padding=True, return_tensors="pt")  # fmt: skip
+            logits = self.model(**{k: v.to(device) for k, v in batch.items()}).logits.float()
+            lengths = self.model._get_feat_extract_output_lengths(
+                torch.tensor([len(pieces[j]) for j in index])
+            )
+            scores = torch.log_softmax(logits, dim=-1).cpu().numpy()
+            for row, j in enumerate(index):
+                out[j] = scores[row, : int(lengths[row])]
+        grouped: list[list[np.ndarray]] = [[] for _ in waves]
+        for piece, i in zip(out, owner, strict=True):
+            grouped[i].append(piece)
+        step = round((seconds - overlap) * SAMPLE_RATE / self.frame_samples)
+        keep = round(overlap * SAMPLE_RATE / self.frame_samples / 2)
+        return [join_windows(parts, step, keep) for parts in grouped]
+
+    def save(self, directory: Path) -> Path:
+        directory = Path(directory)
+        self.model.save_pretrained(directory, safe_serialization=True)
+        self.processor.save_pretrained(directory)
+        (directory / SETTINGS).write_text(json.dumps(self.settings, indent=2, ensure_ascii=False) + "\n")
+        return directory
+
+
+def join_windows(parts: list[np.ndarray], step: int, keep: int) -> np.ndarray:
+    """One clip's frames from its windows' frames: window ``k`` starts ``k * step`` frames in and overlaps the
+    previous one by about ``2 * keep`` frames; each overlap is split at its middle, so every frame comes from the
+    window that saw the most context around it. One window is returned as it is."""
+    if len(parts) == 1:
+        return parts[0]
+    kept = []
+    for k, part in enumerate(parts):
+        start = 0 if k == 0 else keep
+        end = len(part) if k == len(parts) - 1 else max(start, step + keep)
+        kept.append(part[start:end])
+    return np.concatenate(kept)
+
+
+def fit(config: AcousticConfig, waves: Sequence[np.ndarray], sentences: Sequence[str], vocab: dict[str, int],
+        desc: str = "acoustic") -> AcousticModel:  # fmt: skip
+    """Train ``config``'s model on the clips and their sentences (punctuation stripped for the CTC targets);
+    clips longer than ``max_train_seconds`` must have been set aside by the caller (:func:`trainable`)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        save_vocab(vocab, scratch)
+        model = build(config, vocab)
+        processor = Wav2Vec2Processor(feature_extractor=feature_extractor(model.config.feat_extract_norm == "group"),
+                                      tokenizer=tokenizer(scratch))  # fmt: skip
+        labels = [encode(strip_punctuation(s), vocab) for s in sentences]
+        augmenter = Augmenter(p_speed=config.p_speed, p_noise=config.p_noise, p_reverb=config.p_reverb) \
+            if config.augment else None  # fmt: skip
+        dataset = ClipDataset(list(waves), labels, augmenter, config.seed)
+        trainer = CTCTrainer(model=model, args=training_arguments(config, scratch), train_dataset=dataset,
+                          data_collator=Collator(processor.feature_extractor))  # fmt: skip
+        quiet_trainer(trainer, desc).train()
+    settings = asdict(config) | {"vocab_size": len(vocab)}
+    return AcousticModel(trainer.model, processor, vocab, settings)
+
+
+def trainable(waves: Sequence[np.ndarray], config: AcousticConfig) -> np.ndarray:
+    """Which clips are short enough to train on (``max_train_seconds``): a boolean mask the caller reports."""
+    return np.array([len(w) <= config.max_train_seconds * SAMPLE_RATE for w in waves], dtype=bool)
+
+
+def load(directory: Path, device: str | None = None) -> AcousticModel:
+    """A saved :class:`AcousticModel`, offline (everything it needs is in ``directory``)."""
+    directory = Path(directory)
+    settings = json.loads((directory / SETTINGS).read_text())
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model = Wav2Vec2ForCTC.from_pretrained(directory).to(device)
+    extractor = Wav2Vec2FeatureExtractor.from_pretrained(directory)
+    processor = Wav2Vec2Processor(
+        feature_extractor=extractor, tokenizer=Wav2Vec2CTCTokenizer.from_pretrained(directory)
+    )
+    return AcousticModel(model, processor, load_vocab(directory), settings)

@@ -1,0 +1,55 @@
+"""``bengali-asr-predict --models DIR [--data-dir DIR] [--output FILE]``: the Kaggle inference step.
+
+From a reproduce or train run's ``models/`` (acoustic model and vocabulary, ARPA LM, lexicon and tuned decoder
+settings, punctuation model, ``manifest.json``; :mod:`bengali_asr.pipeline`) and the test files alone —
+``sample_submission.csv`` and ``test_mp3s/`` — with no training data and no network, it transcribes every test
+clip and writes ``submission.csv`` (``id, sentence``). A Kaggle notebook cell::
+
+    !pip install --no-index --find-links /kaggle/input/kls-wheels bengali-asr
+    !bengali-asr-predict --models /kaggle/input/bengali-asr-models \\
+        --data-dir /kaggle/input/bengaliai-speech --output submission.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from bengali_asr.audio import AudioError
+from bengali_asr.data import DataError, load_test
+from bengali_asr.experiment import read_split
+from bengali_asr.pipeline import Pipeline
+from shared.console import log_to_file
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", required=True, help="the models/ folder of a reproduce or train run")
+    parser.add_argument("--data-dir", "--data_dir", default=None,
+                        help="folder with sample_submission.csv and test_mp3s/ (default: the chapter's data)")  # fmt: skip
+    parser.add_argument("--output", default="submission.csv", help="where to write the submission")
+    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
+    args = parser.parse_args(argv)
+    from bengali_asr.paths import resolve_data_dir
+
+    data_dir, _ = resolve_data_dir(args.data_dir)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    log_to_file(output.with_suffix(".log"), verbose=args.verbose)
+    try:
+        pipeline = Pipeline(Path(args.models))
+        test = read_split("test", load_test(data_dir)[0], None)
+    except (DataError, AudioError, FileNotFoundError, ValueError) as err:
+        sys.exit(f"error: {err}")
+    sentences = pipeline.transcribe(test.waves, desc="test")
+    pd.DataFrame({"id": test.ids, "sentence": sentences}).to_csv(output, index=False)
+    print(
+        f"bengali-asr-predict: {len(test)} clips transcribed into {output} (system: {pipeline.manifest['rung']})"
+    )
+
+
+if __name__ == "__main__":
+    main()

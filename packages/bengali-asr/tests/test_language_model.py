@@ -1,0 +1,53 @@
+"""The LM folder for predict, and the cross-fitted tuning: each half of valid is decoded with the setting that did
+best on the other half."""
+
+import json
+
+import numpy as np
+
+from bengali_asr import language_model as lmod
+from bengali_asr.configs import DecoderConfig
+from bengali_asr.vocab import build_vocab, tokens
+
+SENTENCES = ["ক খ", "খ ক", "ক ক খ"] * 3
+
+
+def emission(text: str, vocab: dict, frames_per_char: int = 2) -> np.ndarray:
+    """Log-probs that spell ``text`` (space as "|"), each char followed by a blank frame, with margin 4 nats."""
+    rows = []
+    for ch in text.replace(" ", "|"):
+        for token in (ch, "<pad>") * (frames_per_char // 2):
+            row = np.full(len(vocab), -6.0, dtype=np.float32)
+            row[vocab[token]] = -0.01
+            rows.append(row)
+    return np.stack(rows)
+
+
+def test_a_saved_language_model_reloads_with_its_tokens_and_stats(tmp_path):
+    vocab = build_vocab(SENTENCES)
+    lm = lmod.build_language_model([*SENTENCES, "গ ক"], vocab, tmp_path / "lm", order=2)
+    again = lmod.load_language_model(tmp_path / "lm")
+    assert again.tokens == tokens(vocab) and again.order == 2
+    assert lm.stats["lexicon"] == 2 and lm.stats["unspellable"] == 1  # "গ" is not in the acoustic alphabet
+    assert again.stats == json.loads(json.dumps(lm.stats))
+    assert lmod.decode_lm(again, [emission("ক খ", vocab)], lmod.DecoderSettings(beam_size=10)) == ["ক খ"]
+
+
+def test_cross_fitting_reports_each_half_with_the_other_halfs_setting(tmp_path, monkeypatch):
+    vocab = build_vocab(SENTENCES)
+    lm = lmod.build_language_model(SENTENCES, vocab, tmp_path / "lm", order=2)
+    references = ["a", "b", "c", "d"]
+    halves = np.array([0, 0, 1, 1])
+    # a fake decoder: setting 1 is right on half 0 only, setting 2 on half 1 only, setting 0 never
+    right = {0.0: set(), 1.0: {0, 1}, 2.0: {2, 3}}
+
+    def fake(_, emissions, settings, desc="", leave=True):
+        return [references[i] if i in right[settings.lm_weight] else "x" for i in range(len(emissions))]
+
+    monkeypatch.setattr(lmod, "decode_lm", fake)
+    config = DecoderConfig(lm_weights=[0.0, 1.0, 2.0], word_scores=[0.0], beam_size=5)
+    best, crossfit, table = lmod.tune_cross_fitted(lm, [None] * 4, references, halves, config)
+    # half 0 is decoded with the setting best on half 1 (weight 2: wrong there), and vice versa
+    assert crossfit == ["x", "x", "x", "x"]
+    assert best.lm_weight == 1.0  # ties on the whole split go to the first in grid order
+    np.testing.assert_allclose(table["valid_wer"], [1.0, 0.5, 0.5])
