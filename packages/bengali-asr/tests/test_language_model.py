@@ -42,12 +42,18 @@ def test_cross_fitting_reports_each_half_with_the_other_halfs_setting(tmp_path, 
     right = {0.0: set(), 1.0: {0, 1}, 2.0: {2, 3}}
 
     def fake(_, emissions, settings, desc="", leave=True):
-        return [references[i] if i in right[settings.lm_weight] else "x" for i in range(len(emissions))]
+        return [
+            references[e] if e in right[settings.lm_weight] else "x" for e in emissions
+        ]  # an emission: its clip
 
     monkeypatch.setattr(lmod, "decode_lm", fake)
     config = DecoderConfig(lm_weights=[0.0, 1.0, 2.0], word_scores=[0.0], beam_size=5)
-    best, crossfit, table = lmod.tune_cross_fitted(lm, [None] * 4, references, halves, config)
+    best, crossfit, table, per_half = lmod.tune_cross_fitted(lm, [0, 1, 2, 3], references, halves, config)
     # half 0 is decoded with the setting best on half 1 (weight 2: wrong there), and vice versa
     assert crossfit == ["x", "x", "x", "x"]
     assert best.lm_weight == 1.0  # ties on the whole split go to the first in grid order
     np.testing.assert_allclose(table["valid_wer"], [1.0, 0.5, 0.5])
+    assert [s.lm_weight for s in per_half] == [2.0, 1.0]  # what each half was decoded with
+    # a later rung decoding valid again uses the same per-half settings
+    again = lmod.decode_cross_fitted(lm, [0, 1, 2, 3], halves, per_half)
+    assert again == crossfit

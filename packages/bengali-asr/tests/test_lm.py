@@ -105,7 +105,7 @@ def test_tuning_picks_the_lowest_wer_and_cross_fits_the_valid_transcripts(lm_fil
     model = LanguageModel(arpa.parent, TOKENS, 3, {})
     config = DecoderConfig(lm_weights=[0.0, 1.0, 8.0], word_scores=[0.0], beam_size=20)
     # clips of different lengths, unpadded; references with punctuation are compared stripped
-    settings, crossfit, table = tune_cross_fitted(model, [unsure.numpy(), clear.numpy()],
+    settings, crossfit, table, _ = tune_cross_fitted(model, [unsure.numpy(), clear.numpy()],
                                                   ["the cat sat।", "the hat sat?"], np.array([0, 1]), config)  # fmt: skip
     assert table["valid_wer"].tolist() == pytest.approx(
         [1 / 6, 0.0, 1 / 6]

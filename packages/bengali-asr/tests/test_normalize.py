@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from bengali_asr.normalize import PUNCTUATION, normalize, normalize_word, strip_punctuation
+from bengali_asr.normalize import PUNCTUATION, end_with_dari, normalize, normalize_word, strip_punctuation
 
 
 @pytest.mark.parametrize(
@@ -137,3 +137,11 @@ def test_normalize_is_a_fixed_point_on_random_bengali_strings():
 def test_a_non_string_is_a_type_error():
     with pytest.raises(TypeError, match="expected str, got float"):
         normalize(float("nan"))
+
+
+def test_end_with_dari_adds_one_only_where_no_mark_ends_the_text():
+    assert end_with_dari("আমি ভাত খাই") == normalize("আমি ভাত খাই।")
+    assert end_with_dari("তুমি কোথায় যাও?") == normalize("তুমি কোথায় যাও?")
+    assert end_with_dari("আমি ভাত খাই |") == normalize("আমি ভাত খাই।")
+    assert end_with_dari("আমি ভাত খাই").endswith("।") and end_with_dari("কে যাও?").count("।") == 0
+    assert end_with_dari("") == ""

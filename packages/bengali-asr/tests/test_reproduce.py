@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from bengali_asr import predict, reproduce
-from bengali_asr.pipeline import MANIFEST
+from bengali_asr.pipeline import MANIFEST, Pipeline
 
 TINY_ACOUSTIC = dict(max_steps=12, batch_size=8, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                      conv_channels=16, eval_batch_size=16)  # fmt: skip
@@ -29,13 +29,25 @@ def run(sample_dir, tmp_path_factory):
                                              "lm_weights": [0.0, 1.0], "word_scores": [0.0]})  # fmt: skip
     patch.setattr(reproduce, "CPU_PUNCTUATION", {**reproduce.CPU_PUNCTUATION, "epochs": 1.0})
     patch.setattr(reproduce, "CPU_LLM", "tiny:qwen2")
+    kept = {}
+    save_models = reproduce.save_models
+
+    def keep_ladder(ladder, chosen):
+        kept["ladder"] = ladder
+        return save_models(ladder, chosen)
+
+    patch.setattr(reproduce, "save_models", keep_ladder)
     patch.chdir(sample_dir.parent)  # a relative --data-dir, as a user types it
     try:
         code = reproduce.main(["--data-dir", sample_dir.name, "--output-dir", str(out), "--preset", "cpu"])
     finally:
         patch.undo()
     assert code == 0
+    RUNS[out] = kept["ladder"]
     return out
+
+
+RUNS = {}  # run folder -> its Ladder
 
 
 @pytest.mark.slow
@@ -47,7 +59,7 @@ def test_the_ladder_writes_a_valid_submission_report_and_results(run, sample_dir
     results = json.loads((run / "results.json").read_text())
     names = [e["name"] for e in results["experiments"]]
     assert names[:4] == ["ctc-greedy", "ctc+lm", "ctc-filtered-greedy", "ctc-filtered+lm"]
-    assert {"ctc-filtered+lm+punct", "ctc-filtered+lm+punct+denoise", "ctc-filtered+lm+llm+punct", "whisper",
+    assert {"ctc-filtered+lm+dari", "ctc-filtered+lm+punct", "ctc-filtered+lm+punct+denoise", "ctc-filtered+lm+llm+punct", "whisper",
             "whisper+lm"} <= set(names)  # fmt: skip
     assert results["higher_is_better"] is False and results["submitted"] in names
     claims = {c["text"]: c for c in results["claims"]}
@@ -72,3 +84,14 @@ def test_predict_writes_the_submitted_rungs_transcripts_again(run, sample_dir, t
     again = pd.read_csv(output, dtype=str, keep_default_na=False)
     first = pd.read_csv(run / "submission.csv", dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(again, first)
+
+
+@pytest.mark.slow
+def test_every_rung_predict_can_run_is_rebuilt_exactly_from_its_models(run):
+    ladder = RUNS[run]
+    waves = ladder.splits["test"].waves
+    rungs = [r for r in ladder.rungs.values() if r.recipe is not None]
+    assert len(rungs) == len(ladder.rungs)  # every rung is a system
+    for rung in rungs:
+        models = reproduce.save_models(ladder, rung)
+        assert Pipeline(models).transcribe(waves) == rung.hypotheses["test"], rung.name

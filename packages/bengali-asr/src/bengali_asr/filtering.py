@@ -29,6 +29,11 @@ class FilterResult:
     threshold: float
 
     @property
+    def floored(self) -> bool:
+        """True when the threshold would have kept fewer than the floor, so the best share was kept instead."""
+        return int(self.keep.sum()) > int((self.wers <= self.threshold).sum())
+
+    @property
     def dropped(self) -> int:
         return int((~self.keep).sum())
 
@@ -37,6 +42,7 @@ class FilterResult:
         corrupted = np.asarray(corrupted, dtype=bool)
         hits = int((~self.keep & corrupted).sum())
         return {
+            "floored": self.floored,
             "corrupted": int(corrupted.sum()),
             "dropped": self.dropped,
             "caught": hits,

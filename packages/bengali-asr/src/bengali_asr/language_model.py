@@ -90,18 +90,24 @@ def decode_lm(lm: LanguageModel, emissions: Sequence[np.ndarray], settings: Deco
     return out
 
 
-def nbest_lm(lm: LanguageModel, emissions: Sequence[np.ndarray], settings: DecoderSettings, n: int,
-             desc: str = "n-best") -> list[list[tuple[str, float]]]:  # fmt: skip
-    """Each clip's ``n`` best distinct texts with their decoder scores, best first (the input of LLM rescoring)."""
-    decoder = lm.decoder(settings)
-    return [decoder.nbest(torch.from_numpy(np.asarray(e, dtype=np.float32))[None], n=n)[0]
-            for e in progress(emissions, desc=desc, unit="clip")]  # fmt: skip
+def nbest_lm(lm: LanguageModel, emissions: Sequence[np.ndarray], settings: DecoderSettings | Sequence[DecoderSettings],
+             n: int, desc: str = "n-best") -> list[list[tuple[str, float]]]:  # fmt: skip
+    """Each clip's ``n`` best distinct texts with their decoder scores, best first (the input of LLM rescoring);
+    ``settings`` one for all clips, or one per clip (cross-fitted valid halves)."""
+    per_clip = [settings] * len(emissions) if isinstance(settings, DecoderSettings) else list(settings)
+    decoders = {}
+    out = []
+    for e, s in zip(progress(emissions, desc=desc, unit="clip"), per_clip, strict=True):
+        decoder = decoders.setdefault((s.lm_weight, s.word_score), lm.decoder(s))
+        out.append(decoder.nbest(torch.from_numpy(np.asarray(e, dtype=np.float32))[None], n=n)[0])
+    return out
 
 
 def tune_cross_fitted(lm: LanguageModel, emissions: Sequence[np.ndarray], references: Sequence[str],
                       halves: np.ndarray, config: DecoderConfig,
-                      desc: str = "LM tuning") -> tuple[DecoderSettings, list[str], pd.DataFrame]:  # fmt: skip
-    """(the setting best on the whole valid split, the cross-fitted valid transcripts, the grid's WERs)."""
+                      desc: str = "LM tuning") -> tuple[DecoderSettings, list[str], pd.DataFrame, list]:  # fmt: skip
+    """(the setting best on the whole valid split, the cross-fitted valid transcripts, the grid's WERs, and per half
+    ``h`` of valid the setting it is decoded with: the one best on the other half)."""
     grid = list(product(config.lm_weights, config.word_scores))
     base = DecoderSettings(beam_size=config.beam_size)
     hyps, wers = [], []
@@ -118,4 +124,18 @@ def tune_cross_fitted(lm: LanguageModel, emissions: Sequence[np.ndarray], refere
     table = pd.DataFrame({"lm_weight": [g[0] for g in grid], "word_score": [g[1] for g in grid],
                           "valid_wer": wers.mean(axis=1)})  # fmt: skip
     weight, score = grid[best]
-    return replace(base, lm_weight=weight, word_score=score), crossfit, table
+    per_half = [replace(base, lm_weight=grid[c][0], word_score=grid[c][1]) for c in chosen]
+    return replace(base, lm_weight=weight, word_score=score), crossfit, table, per_half
+
+
+def decode_cross_fitted(lm: LanguageModel, emissions: Sequence[np.ndarray], halves: np.ndarray, per_half: list,
+                        desc: str = "beam search") -> list[str]:  # fmt: skip
+    """Valid transcripts decoded half by half with the settings :func:`tune_cross_fitted` chose for each half, for
+    the later rungs that reuse the LM settings (denoising), so their valid WER stays cross-fitted too."""
+    out = [""] * len(emissions)
+    for h, settings in enumerate(per_half):
+        index = np.flatnonzero(np.asarray(halves) == h)
+        for i, text in zip(index, decode_lm(lm, [emissions[i] for i in index], settings, desc=f"{desc} ({h + 1}/2)"),
+                           strict=True):  # fmt: skip
+            out[i] = text
+    return out

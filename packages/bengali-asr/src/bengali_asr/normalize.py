@@ -138,3 +138,10 @@ def normalize(text: str, punctuation: bool = True) -> str:
 def strip_punctuation(text: str) -> str:
     """``normalize(text, punctuation=False)``: the text that the acoustic model and the LM see."""
     return normalize(text, punctuation=False)
+
+
+def end_with_dari(text: str) -> str:
+    """``text`` normalised, with a dari after its last word unless it already ends in a mark: the rule a
+    practitioner applies before any punctuation model (an early public notebook gained 0.009 with it)."""
+    text = normalize(text)
+    return text if not text or text[-1] in PUNCTUATION else text + DARI

@@ -8,7 +8,7 @@
 - ``lm``: beam search with the n-gram LM (``lm/``: ARPA, lexicon, tokens and the tuned ``decoder.json``), else
   greedy decoding;
 - ``llm``: the beam's n-best rescored by a causal LM (``llm/``: the model and ``rescore.json``);
-- ``punctuation``: the marks put back (``punctuation/``).
+- ``punctuation``: the marks put back (``punctuation/``); ``dari``: instead, a dari after the last word.
 
 ``bengali-asr-reproduce`` computes its rungs with the same functions, so predict rebuilds the chosen rung's test
 transcripts exactly.
@@ -28,6 +28,7 @@ from bengali_asr.ctc import greedy_decode
 from bengali_asr.denoise import choose, confidence, spectral_gate
 from bengali_asr.language_model import ARPA, decode_lm, load_language_model, nbest_lm
 from bengali_asr.lm import ArpaLM, DecoderSettings
+from bengali_asr.normalize import end_with_dari
 from bengali_asr.postcorrect import LMScorer, RescoreSettings, rescore
 from bengali_asr.punctuation import PunctuationModel
 
@@ -111,4 +112,6 @@ class Pipeline:
             texts = [greedy_decode(lp, self.acoustic.vocab) for lp in emissions]
         if self.punctuation is not None:
             texts = self.punctuation.predict(texts)
+        if self.manifest.get("dari"):
+            texts = [end_with_dari(t) for t in texts]
         return texts

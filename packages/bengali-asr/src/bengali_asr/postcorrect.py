@@ -182,16 +182,27 @@ def tune_weight(
     ``normalize.strip_punctuation``. The LM scores every hypothesis once; each weight is then a re-ranking.
     The table has ``weight``, ``wer`` and ``changed`` (lists whose choice differs from the decoder's first
     choice); a tie in WER goes to the smaller weight."""
+    _check_tuning(nbest, references, weights)  # before the LM is loaded
+    lm = hypothesis_scores(nbest, _scorer(lm_dir, batch_size), length_norm)
+    return best_weight(nbest, lm, references, weights)
+
+
+def _check_tuning(nbest: NBest, references: Sequence[str], weights: Sequence[float]) -> None:
     if len(references) != len(nbest):
         raise ValueError(f"references: {len(references)} for {len(nbest)} n-best lists")
     if not len(weights):
         raise ValueError("weights: none to try")
-    lm = hypothesis_scores(nbest, _scorer(lm_dir, batch_size), length_norm)
+
+
+def best_weight(nbest: NBest, lm_scores: Sequence[np.ndarray], references: Sequence[str],
+                weights: Sequence[float]) -> tuple[float, pd.DataFrame]:  # fmt: skip
+    """:func:`tune_weight` on LM scores already computed (:func:`hypothesis_scores`): each weight a re-ranking."""
+    _check_tuning(nbest, references, weights)
     refs = [strip_punctuation(r) for r in references]
     first = choose(nbest, [np.zeros(len(h)) for h in nbest], 0.0)
     rows = []
     for weight in weights:
-        chosen = choose(nbest, lm, float(weight))
+        chosen = choose(nbest, lm_scores, float(weight))
         wer = mean_wer(refs, [strip_punctuation(t) for t in chosen])
         changed = sum(a != b for a, b in zip(chosen, first, strict=True))
         rows.append({"weight": float(weight), "wer": wer, "changed": changed})

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
         pipeline = Pipeline(Path(args.models))
         test = read_split("test", load_test(data_dir)[0], None)
     except (DataError, AudioError, FileNotFoundError, ValueError) as err:
-        sys.exit(f"error: {err}")
+        sys.exit(f"bengali-asr-predict: {err}")
     sentences = pipeline.transcribe(test.waves, desc="test")
     pd.DataFrame({"id": test.ids, "sentence": sentences}).to_csv(output, index=False)
     print(

@@ -11,7 +11,7 @@
    denoised audio (the 3rd place's rule, with demucs in their case);
 7. ``...+llm``: the n-best of the LM beam search rescored by a causal LLM (§9.8);
 8. ``choice``: the system with the lowest valid WER is submitted;
-9. ``whisper-int8``: the Whisper decoder reloaded in bitsandbytes int8, its size, speed and WER.
+9. ``whisper+lm-int8``: the Whisper decoder reloaded in bitsandbytes int8, its size, speed and WER.
 
 Every score is the competition's mean per-clip WER on the clean ``valid`` split (settings tuned on valid are
 cross-fitted over its two halves) and on the out-of-domain test when its transcripts are known (the sample's).
@@ -44,11 +44,12 @@ from bengali_asr.filtering import filter_by_wer
 from bengali_asr.language_model import (
     LanguageModel,
     build_language_model,
+    decode_cross_fitted,
     decode_lm,
     nbest_lm,
     tune_cross_fitted,
 )
-from bengali_asr.normalize import normalize, strip_punctuation
+from bengali_asr.normalize import end_with_dari, normalize, strip_punctuation
 from bengali_asr.paths import open_run, resolve_data_dir
 from bengali_asr.pipeline import (
     DECODER,
@@ -59,7 +60,8 @@ from bengali_asr.pipeline import (
     transcribe_whisper,
     whisper_footprint,
 )
-from bengali_asr.postcorrect import LMScorer, RescoreSettings, rescore, tune_weight
+from bengali_asr.postcorrect import LMScorer, RescoreSettings, best_weight, hypothesis_scores
+from bengali_asr.postcorrect import choose as choose_texts
 from bengali_asr.punctuation import PunctuationModel
 from bengali_asr.vocab import build_vocab
 from shared.recipes import ConfigError, FieldError, parse_config
@@ -76,7 +78,8 @@ CPU_ACOUSTIC = dict(name="ctc", backbone="tiny", hidden_size=96, num_hidden_laye
                     augment=False, eval_batch_size=32, chunk_seconds=8.0, chunk_overlap=1.0, max_train_seconds=12.0,
                     bf16=False)  # fmt: skip
 # Full preset: indicwav2vec fine-tuned as the 2nd/3rd places did (competition/recipes/indicwav2vec-ctc.yaml).
-FULL_ACOUSTIC = dict(name="ctc", backbone="ai4bharat/indicwav2vec_v1_bengali", max_steps=30000, batch_size=16,
+FULL_ACOUSTIC = dict(name="ctc", backbone="ai4bharat/indicwav2vec_v1_bengali", freeze_feature_encoder=False,
+                     lr_scheduler_type="cosine", max_steps=30000, batch_size=16,
                      gradient_accumulation_steps=2, learning_rate=3e-5, augment=True, mask_time_prob=0.1,
                      mask_feature_prob=0.05, chunk_seconds=14.0, chunk_overlap=3.0, max_train_seconds=15.0)  # fmt: skip
 CPU_DECODER = dict(lm_order=3, beam_size=50)
@@ -158,6 +161,7 @@ class Ladder:
         self.llm_backbone = FULL_LLM if full else CPU_LLM
         self.rungs: dict[str, Rung] = {}
         self.decoder_settings: dict = {}  # per CTC model, the LM settings tuned on valid
+        self.per_half: dict = {}  # per CTC model, the settings each half of valid is decoded with (cross-fitting)
         self.extras: dict = {}
         self.halves = halves(len(splits["valid"]), args.seed)
 
@@ -194,8 +198,9 @@ class Ladder:
                       {"system": "ctc", "model": name, "lm": False}))  # fmt: skip
         start = time.time()
         valid = self.splits["valid"]
-        settings, crossfit, table = tune_cross_fitted(lm, emissions["valid"], valid.references, self.halves,
-                                                      self.decoder_config, desc=f"{name}+lm tuning")  # fmt: skip
+        settings, crossfit, table, per_half = tune_cross_fitted(lm, emissions["valid"], valid.references, self.halves,
+                                                                self.decoder_config, desc=f"{name}+lm tuning")  # fmt: skip
+        self.per_half[name] = per_half
         table.to_csv(self.out / name / "lm_tuning.csv", index=False)
         self.decoder_settings[name] = settings
         hyps = {"valid": crossfit, "test": decode_lm(lm, emissions["test"], settings, desc=f"{name}+lm test")}
@@ -233,16 +238,20 @@ class Ladder:
         seconds = time.time() - start
         emissions = self.emissions(second, "ctc-filtered")
         settings = self.ctc_rungs("ctc-filtered", second, lm, emissions,
-                                  f"wav2vec2 CTC on the {int(kept.keep.sum())} train clips with WER <= "
-                                  f"{kept.threshold:g}", seconds)  # fmt: skip
+                                  f"wav2vec2 CTC on the {int(kept.keep.sum())} train clips "
+                                  + ("of lowest WER (the floor: the threshold kept fewer)" if kept.floored
+                                     else f"with WER <= {kept.threshold:g}"), seconds)  # fmt: skip
         self.filtered = (second, settings, emissions)
 
-        # 5: punctuation restored on the best CTC system
+        # 5: punctuation restored on the best CTC system; the rule it must beat: a dari at the end
+        base = self.rungs["ctc-filtered+lm"]
+        self.add(Rung("ctc-filtered+lm+dari", {s: [end_with_dari(t) for t in h] for s, h in base.hypotheses.items()},
+                      base.seconds, "a dari after the last word (the rule before any punctuation model)",
+                      base.recipe | {"dari": True}))  # fmt: skip
         start = time.time()
         punct_model = PunctuationModel(**self.punctuation_settings, seed=self.args.seed)
         punct_model.fit([normalize(s) for s in list(train.references) + extra], desc="punctuation")
         punct_model.save(self.out / "punctuation")
-        base = self.rungs["ctc-filtered+lm"]
         hyps = {s: punct_model.predict(base.hypotheses[s]) for s in base.hypotheses}
         self.add(Rung("ctc-filtered+lm+punct", hyps, base.seconds + time.time() - start,
                       "the marks put back by a token-classification model",
@@ -294,7 +303,13 @@ class Ladder:
         for s in ("valid", "test"):
             mixed, keep = denoised_emissions(model, self.splits[s].waves, emissions[s], desc=f"denoise {s}")
             used[s] = float(keep.mean())
-            hyps[s] = self.punctuation.predict(decode_lm(self.lm, mixed, settings, desc=f"denoised {s}"))
+            if s == "valid":
+                texts = decode_cross_fitted(
+                    self.lm, mixed, self.halves, self.per_half["ctc-filtered"], "denoised valid"
+                )
+            else:
+                texts = decode_lm(self.lm, mixed, settings, desc=f"denoised {s}")
+            hyps[s] = self.punctuation.predict(texts)
         self.extras["denoise"] = {f"{s}_share_denoised": v for s, v in used.items()}
         return self.add(Rung("ctc-filtered+lm+punct+denoise", hyps, seconds + time.time() - start,
                              f"spectral gating where the model is more confident (valid {used['valid']:.0%}, "
@@ -308,23 +323,25 @@ class Ladder:
         start = time.time()
         self.llm_dir = resolve_backbone(self.llm_backbone, [strip_punctuation(t) for t in texts])
         scorer = LMScorer(self.llm_dir)
-        nbest = {
-            s: nbest_lm(self.lm, emissions[s], settings, NBEST, desc=f"n-best {s}") for s in ("valid", "test")
-        }
+        valid_settings = [self.per_half["ctc-filtered"][h] for h in self.halves]  # cross-fitted LM settings
+        nbest = {"valid": nbest_lm(self.lm, emissions["valid"], valid_settings, NBEST, desc="n-best valid"),
+                 "test": nbest_lm(self.lm, emissions["test"], settings, NBEST, desc="n-best test")}  # fmt: skip
+        scores = {s: hypothesis_scores(nbest[s], scorer) for s in nbest}  # the LLM reads each hypothesis once
         refs = self.splits["valid"].references
         crossfit = [""] * len(refs)
         for h in (0, 1):
             tune_on, apply_to = np.flatnonzero(self.halves != h), np.flatnonzero(self.halves == h)
-            weight, _ = tune_weight([nbest["valid"][i] for i in tune_on], [refs[i] for i in tune_on], LLM_WEIGHTS,
-                                    scorer)  # fmt: skip
-            for i, text in zip(
-                apply_to, rescore([nbest["valid"][i] for i in apply_to], scorer, weight), strict=True
-            ):
+            weight, _ = best_weight([nbest["valid"][i] for i in tune_on], [scores["valid"][i] for i in tune_on],
+                                    [refs[i] for i in tune_on], LLM_WEIGHTS)  # fmt: skip
+            chosen = choose_texts(
+                [nbest["valid"][i] for i in apply_to], [scores["valid"][i] for i in apply_to], weight
+            )
+            for i, text in zip(apply_to, chosen, strict=True):
                 crossfit[i] = text
-        weight, table = tune_weight(nbest["valid"], refs, LLM_WEIGHTS, scorer)
+        weight, table = best_weight(nbest["valid"], scores["valid"], refs, LLM_WEIGHTS)
         table.to_csv(self.out / "llm_tuning.csv", index=False)
         self.rescore_settings = RescoreSettings(weight=weight)
-        hyps = {"valid": crossfit, "test": rescore(nbest["test"], scorer, weight)}
+        hyps = {"valid": crossfit, "test": choose_texts(nbest["test"], scores["test"], weight)}
         hyps = {s: self.punctuation.predict(h) for s, h in hyps.items()}
         return self.add(Rung("ctc-filtered+lm+llm+punct", hyps, seconds + time.time() - start,
                              f"the beam's {NBEST}-best rescored by {self.llm_backbone} (weight {weight:g})",

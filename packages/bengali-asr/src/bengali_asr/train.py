@@ -31,7 +31,7 @@ from bengali_asr.filtering import filter_by_wer
 from bengali_asr.language_model import build_language_model, tune_cross_fitted
 from bengali_asr.normalize import normalize
 from bengali_asr.paths import open_run, resolve_data_dir
-from bengali_asr.pipeline import DECODER, MANIFEST, Pipeline
+from bengali_asr.pipeline import DECODER, MANIFEST
 from bengali_asr.punctuation import PunctuationModel
 from bengali_asr.vocab import build_vocab
 from shared.recipes import ConfigError, FieldError, parse_config
@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         "clips": len(train),
     }
     if args.filter_models:
-        first = Pipeline(Path(args.filter_models)).acoustic
+        # every rank filters (the same clips, deterministically) on its own device
+        first = acoustic.load(Path(args.filter_models) / "acoustic", device=str(PartialState().device))
         greedy = [greedy_decode(lp, first.vocab) for lp in first.log_probs(train.waves, desc="filter: train")]
         kept = filter_by_wer(train.references, greedy, args.filter_threshold)
         summary["filter"] = {"threshold": kept.threshold, "dropped": kept.dropped}
@@ -115,16 +116,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     emissions = model.log_probs(valid.waves, desc="valid")
     greedy = [greedy_decode(lp, vocab) for lp in emissions]
-    settings, crossfit, table = tune_cross_fitted(lm, emissions, valid.references, halves(len(valid), config.seed),
+    settings, crossfit, table, _ = tune_cross_fitted(lm, emissions, valid.references, halves(len(valid), config.seed),
                                                   decoder_config)  # fmt: skip
     settings.save(models / "lm" / DECODER)
     table.to_csv(out / "lm_tuning.csv", index=False)
     manifest = {"rung": config.name, "system": "ctc", "model": config.name, "lm": True, "punctuation": False}
     texts = crossfit
     if args.punctuation_backbone:
-        punct = PunctuationModel(
-            backbone=args.punctuation_backbone, epochs=args.punctuation_epochs, seed=config.seed
-        )
+        punct = PunctuationModel(backbone=args.punctuation_backbone, epochs=args.punctuation_epochs,
+                                 learning_rate=args.punctuation_learning_rate, seed=config.seed)  # fmt: skip
         punct.fit([normalize(s) for s in list(train.references) + extra], desc="punctuation")
         punct.save(models / "punctuation")
         manifest["punctuation"] = True

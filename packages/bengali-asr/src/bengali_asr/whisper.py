@@ -556,21 +556,3 @@ def load_int8(model_dir: str | Path, device: str | None = None) -> WhisperForCon
                     else "cpu"),
     )  # fmt: skip
     return model.eval()
-
-
-def transcribe(
-    model_dir: str | Path,
-    waves: Sequence[np.ndarray],
-    chunk_seconds: float | None = None,
-    overlap: float = 1.0,
-    num_beams: int = 1,
-    batch_size: int = 8,
-    lm=None,
-    lm_weight: float = 0.5,
-    word_score: float = 0.0,
-    int8: bool = False,
-) -> list[str]:
-    """:meth:`Whisper.transcribe` with the model saved in ``model_dir``."""
-    whisper = load(model_dir, int8=int8)
-    return whisper.transcribe(waves, chunk_seconds=chunk_seconds, overlap=overlap, num_beams=num_beams,
-                              batch_size=batch_size, lm=lm, lm_weight=lm_weight, word_score=word_score)  # fmt: skip
