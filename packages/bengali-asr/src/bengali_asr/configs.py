@@ -92,12 +92,10 @@ class AcousticConfig:
 
 @dataclass
 class DecoderConfig:
-    """The n-gram LM and the beam search over the CTC emissions (§9.5.3)."""
+    """The n-gram LM and the beam search over the CTC emissions (§9.5.3). The LM reads the train split's sentences
+    and every ``extra/*.txt`` of the data folder (one sentence per line)."""
 
     lm_order: int = flag(3, "n-gram order of the ARPA model (modified Kneser-Ney, bengali_asr.arpa)")
-    lm_text: list[str] = field(default_factory=list, metadata={"help":
-        "extra LM text files (one sentence per line) relative to the data folder, added to the train split's "
-        "sentences; default: every extra/*.txt"})  # fmt: skip
     beam_size: int = flag(50, "beams kept by the flashlight decoder")
     lm_weights: list[float] = field(default_factory=lambda: [0.0, 0.25, 0.5, 1.0, 1.5, 2.0],
                                     metadata={"help": "LM weights tried on the valid split"})  # fmt: skip
