@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bengali_asr.normalize import strip_punctuation
-from shared.metrics import sample_wers
+from bengali_asr.experiment import clip_wers
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def filter_by_wer(references: Sequence[str], hypotheses: Sequence[str], threshol
         raise ValueError(f"threshold: {threshold} must be >= 0")
     if not 0 < min_keep <= 1:
         raise ValueError(f"min_keep: {min_keep} must be in (0, 1]")
-    wers = sample_wers([strip_punctuation(r) for r in references], [strip_punctuation(h) for h in hypotheses])
+    wers = clip_wers(references, hypotheses, punctuation=False)
     keep = wers <= threshold
     floor = math.ceil(min_keep * len(wers))
     if keep.sum() < floor:
