@@ -1,4 +1,4 @@
-"""Run by ``test_distributed.py`` under ``accelerate launch``: one fit of the tiny wav2vec2 CTC model
+"""Run by ``test_distributed.py`` under ``accelerate launch``: one fit of the tiny w2v-BERT CTC model
 (``transformers.Trainer``) on planted clips (two tones standing for two letters), then each rank writes a digest of
 its weights."""
 
@@ -18,7 +18,7 @@ def main(out_dir: str) -> None:
     waves, sentences = tone_clips(16)
     vocab = build_vocab(sentences)
     config = AcousticConfig(backbone="tiny", hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                            conv_channels=8, max_steps=3, batch_size=4, gradient_accumulation_steps=1,
+                            conv_kernel=3, max_steps=3, batch_size=4, gradient_accumulation_steps=1,
                             learning_rate=1e-3, bf16=False, mask_time_prob=0.0)  # fmt: skip
     initial = weights_digest(acoustic.build(config, vocab))
     fitted = acoustic.fit(config, waves, sentences, vocab, desc="distributed")

@@ -10,7 +10,7 @@ from bengali_asr import predict, reproduce
 from bengali_asr.pipeline import MANIFEST, Pipeline
 
 TINY_ACOUSTIC = dict(max_steps=12, batch_size=8, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                     conv_channels=16, eval_batch_size=16)  # fmt: skip
+                     conv_kernel=5, eval_batch_size=16)  # fmt: skip
 TINY_WHISPER = dict(max_steps=4, batch_size=8)
 
 

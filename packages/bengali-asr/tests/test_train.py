@@ -11,7 +11,7 @@ from bengali_asr import predict, train
 
 RECIPE = Path(__file__).parents[3] / "competitions" / "bengali-asr" / "recipes" / "indicwav2vec-ctc.yaml"
 TINY = ["--backbone", "tiny", "--hidden_size", "32", "--num_hidden_layers", "1", "--num_attention_heads", "2",
-        "--conv_channels", "16", "--max_steps", "8", "--batch_size", "8", "--gradient_accumulation_steps", "1",
+        "--conv_kernel", "5", "--max_steps", "8", "--batch_size", "8", "--gradient_accumulation_steps", "1",
         "--learning_rate", "3e-3", "--augment", "false", "--chunk_seconds", "8", "--bf16", "false", "--lm_order", "2",
         "--beam_size", "8", "--lm_weights", "0", "1", "--word_scores", "0", "--punctuation_backbone",
         "tiny:deberta-v2", "--punctuation_epochs", "1", "--punctuation_learning_rate", "1e-3"]  # fmt: skip

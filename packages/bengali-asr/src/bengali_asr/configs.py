@@ -1,7 +1,7 @@
 """The acoustic model's settings: every field is a recipe key (``competitions/bengali-asr/recipes/*.yaml``) and a
 command-line flag (``bengali-asr-train --config recipe.yaml --max-steps 2000``).
 
-One experiment is a wav2vec2 CTC model (``Wav2Vec2ForCTC``) trained on the ``train`` split of train.csv over a
+One experiment is a CTC model (``Wav2Vec2ForCTC``, or ``Wav2Vec2BertForCTC`` for w2v-BERT checkpoints) trained on the ``train`` split of train.csv over a
 character vocabulary built from the data (§9.5), decoded greedily or by beam search with an n-gram LM
 (:mod:`bengali_asr.lm`), optionally trained only on the clips a first model transcribes well enough (the 3rd
 place's WER filter, :mod:`bengali_asr.filtering`) and with speed/noise augmentation and SpecAugment (§9.6).
@@ -29,13 +29,17 @@ class AcousticConfig:
     seed: int = 42
     # --- model ---------------------------------------------------------------------------------------------------
     backbone: str = flag(
-        "ai4bharat/indicwav2vec_v1_bengali", "hub id or path of a wav2vec2 checkpoint (a new CTC head over the "
-        "data's characters), or 'tiny' (the CPU stand-in: a small wav2vec2 trained from scratch)",
+        "ai4bharat/indicwav2vec_v1_bengali", "hub id or path of a wav2vec2 or w2v-BERT checkpoint (a new CTC head "
+        "over the data's characters), or 'tiny' (the CPU stand-in: a small w2v-BERT trained from scratch)",
     )  # fmt: skip
     hidden_size: int = flag(144, "tiny only: transformer width")
     num_hidden_layers: int = flag(3, "tiny only: transformer layers")
     num_attention_heads: int = flag(4, "tiny only: attention heads")
-    conv_channels: int = flag(32, "tiny only: channels of each of the 7 feature-encoder convolutions")
+    conv_kernel: int = flag(
+        15,
+        "tiny only: frames of each conformer layer's depthwise convolution (odd, as transformers requires)",
+    )
+    dropout: float = flag(0.0, "tiny only: dropout in the conformer layers (hidden_dropout)")
     freeze_feature_encoder: bool = flag(
         True, "keep the pretrained CNN feature encoder frozen (ignored for tiny)"
     )
@@ -68,10 +72,12 @@ class AcousticConfig:
 
     def __post_init__(self):
         for name in ("max_steps", "batch_size", "gradient_accumulation_steps", "eval_batch_size", "hidden_size",
-                     "num_hidden_layers", "num_attention_heads", "conv_channels", "mask_time_length"):  # fmt: skip
+                     "num_hidden_layers", "num_attention_heads", "conv_kernel", "mask_time_length"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise FieldError(name, f"{name}: {getattr(self, name)} must be >= 1")
-        for name in ("mask_time_prob", "mask_feature_prob", "layerdrop", "p_speed", "p_noise", "p_reverb",
+        if self.conv_kernel % 2 == 0:
+            raise FieldError("conv_kernel", f"conv_kernel: {self.conv_kernel} must be odd")
+        for name in ("mask_time_prob", "mask_feature_prob", "layerdrop", "dropout", "p_speed", "p_noise", "p_reverb",
                      "warmup_ratio"):  # fmt: skip
             if not 0 <= getattr(self, name) <= 1:
                 raise FieldError(name, f"{name}: {getattr(self, name)} must be in [0, 1]")

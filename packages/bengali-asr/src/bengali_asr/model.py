@@ -1,8 +1,9 @@
-"""The acoustic model: ``Wav2Vec2ForCTC`` over the data's characters, trained with ``Trainer`` (§9.5.2).
+"""The acoustic model: a CTC model over the data's characters (``Wav2Vec2ForCTC``, or ``Wav2Vec2BertForCTC``),
+trained with ``Trainer`` (§9.5.2).
 
-- :func:`build` makes the model: a pretrained wav2vec2 (``ai4bharat/indicwav2vec_v1_bengali`` in the full recipe)
-  with a new CTC head over the vocabulary of :mod:`bengali_asr.vocab`, or the CPU stand-in (``backbone: tiny``),
-  a small wav2vec2 trained from scratch — the same class and the same training code, only smaller.
+- :func:`build` makes the model: a pretrained checkpoint (``ai4bharat/indicwav2vec_v1_bengali`` in the full recipe;
+  ``facebook/w2v-bert-2.0`` reads filterbanks instead of the waveform) with a new CTC head over the vocabulary of
+  :mod:`bengali_asr.vocab`, or the CPU stand-in (``backbone: tiny``), a small w2v-BERT trained from scratch.
 - :func:`fit` trains it on (waveform, sentence) pairs, the sentences stripped of punctuation (the CTC alphabet has
   no marks: the punctuation model puts them back), with on-the-fly augmentation (:mod:`bengali_asr.augment`) and
   SpecAugment (``mask_time_prob``, applied by the model itself in training).
@@ -24,12 +25,18 @@ from pathlib import Path
 import numpy as np
 import torch
 from transformers import (
+    AutoModelForCTC,
+    AutoProcessor,
+    PretrainedConfig,
+    PreTrainedModel,
+    ProcessorMixin,
+    SeamlessM4TFeatureExtractor,
     Trainer,
     TrainingArguments,
-    Wav2Vec2Config,
-    Wav2Vec2CTCTokenizer,
+    Wav2Vec2BertConfig,
+    Wav2Vec2BertForCTC,
+    Wav2Vec2BertProcessor,
     Wav2Vec2FeatureExtractor,
-    Wav2Vec2ForCTC,
     Wav2Vec2Processor,
     set_seed,
 )
@@ -38,6 +45,7 @@ from transformers.trainer_pt_utils import LengthGroupedSampler
 from bengali_asr.audio import SAMPLE_RATE, chunks
 from bengali_asr.augment import Augmenter
 from bengali_asr.configs import TINY, AcousticConfig
+from bengali_asr.dataset import ClipDataset, pad_labels
 from bengali_asr.normalize import strip_punctuation
 from bengali_asr.vocab import PAD, encode, load_vocab, save_vocab, tokenizer
 from shared.console import progress, quiet_trainer
@@ -45,28 +53,48 @@ from shared.console import progress, quiet_trainer
 SETTINGS = "acoustic.json"
 
 
-def tiny_config(config: AcousticConfig, vocab_size: int) -> Wav2Vec2Config:
-    """A small wav2vec2: 7 convolutions of ``conv_channels`` (20 ms frames, as the real one), each layer-normed (the
-    feature encoder of the large wav2vec2 models; group norm in the first layer only trained worse from scratch
-    here), pre-norm transformer layers (``do_stable_layer_norm``), a few of them."""
-    return Wav2Vec2Config(
+FBANK = "wav2vec2-bert"  # the model type that reads log-mel filterbanks; every other one reads the waveform
+FBANK_HOP = 160  # samples between two filterbank frames (10 ms), fixed by SeamlessM4TFeatureExtractor
+
+
+def tiny_config(config: AcousticConfig, vocab_size: int) -> Wav2Vec2BertConfig:
+    """A small w2v-BERT: conformer layers (self-attention with relative positions, then a causal depthwise
+    convolution over the last ``conv_kernel`` frames, as in w2v-BERT 2.0) over 80-bin log-mel filterbanks stacked in
+    pairs (20 ms frames), and the stride-2 adapter that w2v-BERT CTC fine-tuning adds (40 ms CTC frames).
+
+    Measured on the sample (README, "the acoustic stand-in"): from scratch it leaves CTC's all-blank plateau within
+    about 150 steps, where a small wav2vec2 learning its own front end from the waveform was still on it after
+    1,500; without the adapter the exit came later and varied with the seed (150 to 400 steps)."""
+    return Wav2Vec2BertConfig(
         vocab_size=vocab_size, hidden_size=config.hidden_size, num_hidden_layers=config.num_hidden_layers,
         num_attention_heads=config.num_attention_heads, intermediate_size=2 * config.hidden_size,
-        conv_dim=(config.conv_channels,) * 7, conv_kernel=(10, 3, 3, 3, 3, 2, 2), conv_stride=(5, 2, 2, 2, 2, 2, 2),
-        num_conv_pos_embeddings=32, num_conv_pos_embedding_groups=4, feat_extract_norm="layer",
-        do_stable_layer_norm=True, hidden_dropout=0.0, attention_dropout=0.0, activation_dropout=0.0,
-        feat_proj_dropout=0.0, final_dropout=0.0,
+        output_hidden_size=config.hidden_size, conv_depthwise_kernel_size=config.conv_kernel,
+        feature_projection_input_dim=160, add_adapter=True, adapter_stride=2, adapter_kernel_size=3,
+        num_adapter_layers=1, hidden_dropout=config.dropout, attention_dropout=0.0, activation_dropout=0.0,
+        feat_proj_dropout=0.0, final_dropout=0.0, conformer_conv_dropout=0.0,
     )  # fmt: skip
 
 
-def feature_extractor(group_norm: bool) -> Wav2Vec2FeatureExtractor:
-    """Per-clip zero mean and unit variance; an attention mask only for layer-norm encoders (wav2vec2-base style
-    models with group norm are meant to read zero-padded batches without one)."""
+def feature_extractor(
+    model_config: PretrainedConfig,
+) -> SeamlessM4TFeatureExtractor | Wav2Vec2FeatureExtractor:
+    """What the model reads. w2v-BERT: per-clip normalised filterbanks with an attention mask (the settings of
+    ``facebook/w2v-bert-2.0``'s own extractor). wav2vec2: the waveform at zero mean and unit variance, with an
+    attention mask only for layer-norm encoders (wav2vec2-base style models with group norm are meant to read
+    zero-padded batches without one)."""
+    if model_config.model_type == FBANK:
+        return SeamlessM4TFeatureExtractor(sampling_rate=SAMPLE_RATE, padding_value=1.0)
     return Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=SAMPLE_RATE, padding_value=0.0, do_normalize=True,
-                                    return_attention_mask=not group_norm)  # fmt: skip
+                                    return_attention_mask=model_config.feat_extract_norm != "group")  # fmt: skip
 
 
-def build(config: AcousticConfig, vocab: dict[str, int]) -> Wav2Vec2ForCTC:
+def make_processor(model_config: PretrainedConfig, vocab_dir: str | Path) -> ProcessorMixin:
+    """The model family's processor: its feature extractor and the character tokenizer over ``vocab_dir``."""
+    family = Wav2Vec2BertProcessor if model_config.model_type == FBANK else Wav2Vec2Processor
+    return family(feature_extractor=feature_extractor(model_config), tokenizer=tokenizer(vocab_dir))
+
+
+def build(config: AcousticConfig, vocab: dict[str, int]) -> PreTrainedModel:
     """The untrained CTC model for ``vocab``: the tiny stand-in, or ``config.backbone`` with a new head."""
     ctc = dict(pad_token_id=vocab[PAD], ctc_loss_reduction="mean", ctc_zero_infinity=True,
                mask_time_prob=config.mask_time_prob, mask_time_length=config.mask_time_length,
@@ -76,32 +104,12 @@ def build(config: AcousticConfig, vocab: dict[str, int]) -> Wav2Vec2ForCTC:
         model_config = tiny_config(config, len(vocab))
         for key, value in ctc.items():
             setattr(model_config, key, value)
-        return Wav2Vec2ForCTC(model_config)
-    model = Wav2Vec2ForCTC.from_pretrained(config.backbone, vocab_size=len(vocab), ignore_mismatched_sizes=True,
-                                           **ctc)  # fmt: skip
-    if config.freeze_feature_encoder:
-        model.freeze_feature_encoder()
+        return Wav2Vec2BertForCTC(model_config)
+    model = AutoModelForCTC.from_pretrained(config.backbone, vocab_size=len(vocab), ignore_mismatched_sizes=True,
+                                            **ctc)  # fmt: skip
+    if config.freeze_feature_encoder and hasattr(model, "freeze_feature_encoder"):
+        model.freeze_feature_encoder()  # wav2vec2's CNN; w2v-BERT has none
     return model
-
-
-class ClipDataset(torch.utils.data.Dataset):
-    """The training clips with their label ids; each read of a clip draws its augmentation from a generator
-    seeded by (seed, clip, how many times it was read), so a run is repeatable whatever the batch order."""
-
-    def __init__(self, waves: Sequence[np.ndarray], labels: Sequence[list[int]], augmenter: Augmenter | None,
-                 seed: int):  # fmt: skip
-        self.waves, self.labels, self.augmenter, self.seed = waves, labels, augmenter, seed
-        self.reads = [0] * len(waves)
-
-    def __len__(self) -> int:
-        return len(self.waves)
-
-    def __getitem__(self, i: int) -> dict:
-        wave = self.waves[i]
-        if self.augmenter is not None:
-            wave = self.augmenter(wave, np.random.default_rng((self.seed, i, self.reads[i])))
-            self.reads[i] += 1
-        return {"wave": wave, "labels": self.labels[i]}
 
 
 class CTCTrainer(Trainer):
@@ -115,19 +123,21 @@ class CTCTrainer(Trainer):
 
 
 class Collator:
-    """Pads a batch: the feature extractor normalises and pads the waves, labels are padded with -100."""
+    """Pads a batch of one-clip model inputs (normalised waves, or filterbank frames, with their attention masks)
+    as the feature extractor pads its own batches; labels are padded with -100."""
 
-    def __init__(self, extractor: Wav2Vec2FeatureExtractor):
+    def __init__(self, extractor: SeamlessM4TFeatureExtractor | Wav2Vec2FeatureExtractor):
         self.extractor = extractor
 
+    def featurize(self, wave: np.ndarray) -> dict:
+        """One clip's model inputs, without a batch axis."""
+        out = self.extractor(wave, sampling_rate=SAMPLE_RATE, return_tensors="np")
+        return {key: value[0] for key, value in out.items()}
+
     def __call__(self, rows: list[dict]) -> dict:
-        batch = self.extractor([r["wave"] for r in rows], sampling_rate=SAMPLE_RATE, padding=True,
-                               return_tensors="pt")  # fmt: skip
-        width = max(len(r["labels"]) for r in rows)
-        labels = torch.full((len(rows), width), -100, dtype=torch.long)
-        for j, r in enumerate(rows):
-            labels[j, : len(r["labels"])] = torch.tensor(r["labels"], dtype=torch.long)
-        return dict(batch) | {"labels": labels}
+        inputs = [{k: v for k, v in r.items() if k != "labels"} for r in rows]
+        batch = self.extractor.pad(inputs, padding=True, return_tensors="pt")
+        return dict(batch) | {"labels": pad_labels(rows)}
 
 
 def training_arguments(config: AcousticConfig, output_dir: str) -> TrainingArguments:
@@ -148,14 +158,26 @@ class AcousticModel:
     """A trained CTC model, its processor (feature extractor + character tokenizer) and its settings."""
 
     def __init__(
-        self, model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, vocab: dict[str, int], settings: dict
+        self, model: PreTrainedModel, processor: ProcessorMixin, vocab: dict[str, int], settings: dict
     ):
         self.model, self.processor, self.vocab, self.settings = model.eval(), processor, vocab, settings
+        self.fbank = model.config.model_type == FBANK
 
     @property
     def frame_samples(self) -> int:
-        """Samples per output frame (320 for every wav2vec2: 20 ms at 16 kHz)."""
-        return math.prod(self.model.config.conv_stride)
+        """Samples per output frame: 320 (20 ms at 16 kHz) for every wav2vec2 and for w2v-BERT without an
+        adapter; each adapter layer multiplies it by its stride (640 for the tiny stand-in)."""
+        config = self.model.config
+        if not self.fbank:
+            return math.prod(config.conv_stride)
+        adapter = config.adapter_stride**config.num_adapter_layers if config.add_adapter else 1
+        return FBANK_HOP * self.processor.feature_extractor.stride * adapter
+
+    def output_lengths(self, batch: dict, samples: list[int]) -> torch.Tensor:
+        """Each row's number of output frames: from its filterbank frames (the attention mask) for w2v-BERT, from
+        its samples for wav2vec2."""
+        inputs = batch["attention_mask"].sum(-1) if self.fbank else torch.tensor(samples)
+        return self.model._get_feat_extract_output_lengths(inputs)
 
     @torch.no_grad()
     def log_probs(self, waves: Sequence[np.ndarray], desc: str = "transcribe") -> list[np.ndarray]:
@@ -175,9 +197,7 @@ class AcousticModel:
             batch = self.processor.feature_extractor([pieces[j] for j in index], sampling_rate=SAMPLE_RATE,
                                                      padding=True, return_tensors="pt")  # fmt: skip
             logits = self.model(**{k: v.to(device) for k, v in batch.items()}).logits.float()
-            lengths = self.model._get_feat_extract_output_lengths(
-                torch.tensor([len(pieces[j]) for j in index])
-            )
+            lengths = self.output_lengths(batch, [len(pieces[j]) for j in index])
             scores = torch.log_softmax(logits, dim=-1).cpu().numpy()
             for row, j in enumerate(index):
                 out[j] = scores[row, : int(lengths[row])]
@@ -217,14 +237,15 @@ def fit(config: AcousticConfig, waves: Sequence[np.ndarray], sentences: Sequence
     with tempfile.TemporaryDirectory() as scratch:
         save_vocab(vocab, scratch)
         model = build(config, vocab)
-        processor = Wav2Vec2Processor(feature_extractor=feature_extractor(model.config.feat_extract_norm == "group"),
-                                      tokenizer=tokenizer(scratch))  # fmt: skip
+        processor = make_processor(model.config, scratch)
         labels = [encode(strip_punctuation(s), vocab) for s in sentences]
         augmenter = Augmenter(p_speed=config.p_speed, p_noise=config.p_noise, p_reverb=config.p_reverb) \
             if config.augment else None  # fmt: skip
-        dataset = ClipDataset(list(waves), labels, augmenter, config.seed)
+        collator = Collator(processor.feature_extractor)
+        dataset = ClipDataset(waves, labels, collator.featurize, augmenter, config.seed,
+                              bytes_per_clip=max(map(len, waves), default=0) * 4)  # fmt: skip
         trainer = CTCTrainer(model=model, args=training_arguments(config, scratch), train_dataset=dataset,
-                          data_collator=Collator(processor.feature_extractor))  # fmt: skip
+                             data_collator=collator)  # fmt: skip
         quiet_trainer(trainer, desc).train()
     settings = asdict(config) | {"vocab_size": len(vocab)}
     return AcousticModel(trainer.model, processor, vocab, settings)
@@ -240,9 +261,5 @@ def load(directory: Path, device: str | None = None) -> AcousticModel:
     directory = Path(directory)
     settings = json.loads((directory / SETTINGS).read_text())
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model = Wav2Vec2ForCTC.from_pretrained(directory).to(device)
-    extractor = Wav2Vec2FeatureExtractor.from_pretrained(directory)
-    processor = Wav2Vec2Processor(
-        feature_extractor=extractor, tokenizer=Wav2Vec2CTCTokenizer.from_pretrained(directory)
-    )
-    return AcousticModel(model, processor, load_vocab(directory), settings)
+    model = AutoModelForCTC.from_pretrained(directory).to(device)
+    return AcousticModel(model, AutoProcessor.from_pretrained(directory), load_vocab(directory), settings)

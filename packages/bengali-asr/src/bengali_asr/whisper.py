@@ -65,6 +65,7 @@ from transformers.models.whisper.tokenization_whisper import LANGUAGES
 
 from bengali_asr.audio import SAMPLE_RATE, chunks
 from bengali_asr.augment import Augmenter
+from bengali_asr.dataset import ClipDataset, pad_labels
 from bengali_asr.normalize import PUNCTUATION, normalize, strip_punctuation
 from shared.console import progress, quiet_trainer
 
@@ -81,7 +82,6 @@ SPECIAL_TOKENS = (
     ENDOFTEXT, SOT, *(f"<|{code}|>" for code in LANGUAGES), "<|translate|>", "<|transcribe|>", "<|startoflm|>",
     "<|startofprev|>", "<|nospeech|>", NOTIMESTAMPS,
 )  # fmt: skip
-CACHE_BYTES = 2**30  # training features kept in memory up to this size (float32 log-mel)
 WORDS_PER_SECOND = 3.0  # an upper bound on speech rate, to bound the words an overlap can hold (stitch)
 
 
@@ -196,47 +196,9 @@ def labels_of(tokenizer: WhisperTokenizerFast, sentence: str) -> list[int]:
     return ids[1:] if ids and ids[0] == start else ids
 
 
-class SpeechDataset(torch.utils.data.Dataset):
-    """Log-mel features and label ids. With augmentation each read draws from a generator seeded by (seed, clip,
-    how many times it was read). Without it each clip's features are kept after their first read when all of
-    them fit in ``CACHE_BYTES`` (the CPU stand-in: its epochs then cost no feature extraction); a full-size
-    corpus at 30 s windows (about 1 MB of features a clip) is extracted at every read instead."""
-
-    def __init__(self, waves: Sequence[np.ndarray], labels: Sequence[list[int]],
-                 extractor: WhisperFeatureExtractor, augmenter: Augmenter | None, seed: int):  # fmt: skip
-        self.waves, self.labels, self.extractor = list(waves), list(labels), extractor
-        self.augmenter, self.seed = augmenter, seed
-        self.reads = [0] * len(self.waves)
-        size = len(self.waves) * extractor.feature_size * extractor.nb_max_frames * 4
-        self.cache: dict[int, torch.Tensor] | None = {} if augmenter is None and size <= CACHE_BYTES else None
-
-    def __len__(self) -> int:
-        return len(self.waves)
-
-    def features(self, wave: np.ndarray) -> torch.Tensor:
-        return self.extractor(wave, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features[0]
-
-    def __getitem__(self, i: int) -> dict:
-        if self.augmenter is not None:
-            wave = self.augmenter(self.waves[i], np.random.default_rng((self.seed, i, self.reads[i])))
-            self.reads[i] += 1
-            features = self.features(wave)
-        elif self.cache is None:
-            features = self.features(self.waves[i])
-        else:
-            if i not in self.cache:
-                self.cache[i] = self.features(self.waves[i])
-            features = self.cache[i]
-        return {"input_features": features, "labels": self.labels[i]}
-
-
 def collate(rows: list[dict]) -> dict:
     """Stack the features (all one window long); pad the labels with -100 (ignored by the loss)."""
-    width = max(len(r["labels"]) for r in rows)
-    labels = torch.full((len(rows), width), -100, dtype=torch.long)
-    for j, r in enumerate(rows):
-        labels[j, : len(r["labels"])] = torch.tensor(r["labels"], dtype=torch.long)
-    return {"input_features": torch.stack([r["input_features"] for r in rows]), "labels": labels}
+    return {"input_features": torch.stack([r["input_features"] for r in rows]), "labels": pad_labels(rows)}
 
 
 def train_whisper(
@@ -285,7 +247,16 @@ def train_whisper(
         if len(ids) > limit:
             raise ValueError(f"train: sentence {i} is {len(ids)} tokens, more than the decoder's {limit}")
         labels.append(ids)
-    dataset = SpeechDataset([w for w, _ in train], labels, extractor, augmenter, seed)
+
+    def featurize(wave: np.ndarray) -> dict:
+        return {
+            "input_features": extractor(wave, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features[
+                0
+            ]
+        }
+
+    window_bytes = extractor.feature_size * extractor.nb_max_frames * 4  # every clip is padded to one window
+    dataset = ClipDataset([w for w, _ in train], labels, featurize, augmenter, seed, window_bytes)
     cuda = torch.cuda.is_available()
     with tempfile.TemporaryDirectory() as scratch:
         args = Seq2SeqTrainingArguments(
