@@ -41,7 +41,7 @@ def test_cross_fitting_reports_each_half_with_the_other_halfs_setting(tmp_path, 
     # a fake decoder: setting 1 is right on half 0 only, setting 2 on half 1 only, setting 0 never
     right = {0.0: set(), 1.0: {0, 1}, 2.0: {2, 3}}
 
-    def fake(_, emissions, settings, desc="", leave=True):
+    def fake(_, emissions, settings, desc=""):
         return [
             references[e] if e in right[settings.lm_weight] else "x" for e in emissions
         ]  # an emission: its clip

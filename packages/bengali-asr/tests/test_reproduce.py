@@ -59,12 +59,13 @@ def test_the_ladder_writes_a_valid_submission_report_and_results(run, sample_dir
     results = json.loads((run / "results.json").read_text())
     names = [e["name"] for e in results["experiments"]]
     assert names[:4] == ["ctc-greedy", "ctc+lm", "ctc-filtered-greedy", "ctc-filtered+lm"]
-    assert {"ctc-filtered+lm+dari", "ctc-filtered+lm+punct", "ctc-filtered+lm+punct+denoise", "ctc-filtered+lm+llm+punct", "whisper",
+    assert {"ctc-augmented-greedy", "ctc-augmented+lm", "ctc-filtered+lm+dari", "ctc-filtered+lm+punct", "ctc-filtered+lm+punct+denoise", "ctc-filtered+lm+llm+punct", "whisper",
             "whisper+lm"} <= set(names)  # fmt: skip
     assert results["higher_is_better"] is False and results["submitted"] in names
     claims = {c["text"]: c for c in results["claims"]}
     assert "LM decoding lowers WER (valid, marks stripped)" in claims
     assert "denoising lowers WER out of domain (test)" in claims
+    assert "speed/noise/reverb augmentation lowers WER out of domain (test, marks stripped)" in claims
     for c in claims.values():
         lo, hi = c["interval"]
         assert lo <= c["delta"] <= hi

@@ -59,3 +59,12 @@ def test_a_second_stage_filtered_by_the_first_drops_clips(first, small_sample, t
 def test_a_bad_flag_is_one_line_naming_it(capsys):
     assert train.main(["--config", str(RECIPE), "--mask_time_prob", "2"]) == 2
     assert "mask_time_prob" in capsys.readouterr().err
+
+
+def test_under_accelerate_launch_an_output_dir_is_required(monkeypatch, capsys):
+    class TwoRanks:
+        num_processes = 2
+
+    monkeypatch.setattr(train, "PartialState", TwoRanks)
+    assert train.main(["--config", str(RECIPE), *TINY]) == 2
+    assert "--output-dir: required under accelerate launch" in capsys.readouterr().err

@@ -81,11 +81,13 @@ def load_language_model(directory: Path) -> LanguageModel:
 
 
 def decode_lm(lm: LanguageModel, emissions: Sequence[np.ndarray], settings: DecoderSettings,
-              desc: str = "beam search", leave: bool = True) -> list[str]:  # fmt: skip
-    """Each clip's best beam, in batches of :data:`BATCH` clips (``leave``: keep the bar when done)."""
+              desc: str | None = "beam search") -> list[str]:  # fmt: skip
+    """Each clip's best beam, in batches of :data:`BATCH` clips, under a bar named ``desc`` (None: no bar, for a
+    caller whose own bar counts the decodes)."""
     decoder = lm.decoder(settings)
     out: list[str] = []
-    for start in progress(range(0, len(emissions), BATCH), desc=desc, unit="batch", leave=leave):
+    batches = range(0, len(emissions), BATCH)
+    for start in batches if desc is None else progress(batches, desc=desc, unit="batch"):
         out += decoder.decode_list(emissions[start : start + BATCH])
     return out
 
@@ -112,8 +114,7 @@ def tune_cross_fitted(lm: LanguageModel, emissions: Sequence[np.ndarray], refere
     base = DecoderSettings(beam_size=config.beam_size)
     hyps, wers = [], []
     for weight, score in progress(grid, desc=desc, unit="setting"):
-        decoded = decode_lm(lm, emissions, replace(base, lm_weight=weight, word_score=score),
-                            desc=f"weight {weight:g}, word score {score:g}", leave=False)  # fmt: skip
+        decoded = decode_lm(lm, emissions, replace(base, lm_weight=weight, word_score=score), desc=None)
         hyps.append(decoded)
         wers.append(clip_wers(references, decoded, punctuation=False))
     wers = np.array(wers)  # settings × clips

@@ -40,6 +40,8 @@ SPECS = [
     ("LM decoding lowers WER", "ctc-greedy", "ctc+lm", "valid", False),
     ("LM decoding lowers WER out of domain", "ctc-greedy", "ctc+lm", "test", False),
     ("WER filtering of noisy labels lowers WER", "ctc+lm", "ctc-filtered+lm", "valid", False),
+    ("speed/noise/reverb augmentation lowers WER out of domain", "ctc-filtered+lm", "ctc-augmented+lm", "test",
+     False),
     ("a punctuation model beats ending every sentence with a dari", "ctc-filtered+lm+dari", "ctc-filtered+lm+punct",
      "valid", True),
     ("denoising lowers WER out of domain", "ctc-filtered+lm+punct", "ctc-filtered+lm+punct+denoise", "test", True),

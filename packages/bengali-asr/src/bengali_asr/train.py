@@ -78,9 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"bengali-asr-train: {err}", file=sys.stderr)
         return 2
+    state = PartialState()
+    if state.num_processes > 1 and not args.output_dir:
+        print("bengali-asr-train: --output-dir: required under accelerate launch (each rank would otherwise pick its "
+              "own timestamped folder)", file=sys.stderr)  # fmt: skip
+        return 2
     out = open_run(args.output_dir, "train", args.verbose)
     try:
-        data_dir, source = resolve_data_dir(args.data_dir)
+        with state.main_process_first():  # the sample, when it is made on first use, is written by one rank
+            data_dir, source = resolve_data_dir(args.data_dir)
         comp = load_competition(data_dir)
         splits = read_splits(comp)
     except (DataError, AudioError) as err:
@@ -96,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.filter_models:
         # every rank filters (the same clips, deterministically) on its own device
-        first = acoustic.load(Path(args.filter_models) / "acoustic", device=str(PartialState().device))
+        first = acoustic.load(Path(args.filter_models) / "acoustic", device=str(state.device))
         greedy = [greedy_decode(lp, first.vocab) for lp in first.log_probs(train.waves, desc="filter: train")]
         kept = filter_by_wer(train.references, greedy, args.filter_threshold)
         summary["filter"] = {"threshold": kept.threshold, "dropped": kept.dropped}
@@ -107,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     vocab = build_vocab(train.references)
     extra = read_extra_text(comp.extra_text)
     model = acoustic.fit(config, train.waves, train.references, vocab, desc=config.name)
-    if not PartialState().is_main_process:  # under accelerate launch: every rank trained, one writes
+    if not state.is_main_process:  # under accelerate launch: every rank trained, one writes
         return 0
     models = out / "models"
     model.save(models / "acoustic")
