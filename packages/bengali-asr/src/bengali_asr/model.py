@@ -62,7 +62,7 @@ def tiny_config(config: AcousticConfig, vocab_size: int) -> Wav2Vec2BertConfig:
     convolution over the last ``conv_kernel`` frames, as in w2v-BERT 2.0) over 80-bin log-mel filterbanks stacked in
     pairs (20 ms frames), and the stride-2 adapter that w2v-BERT CTC fine-tuning adds (40 ms CTC frames).
 
-    Measured on the sample (README, "the acoustic stand-in"): from scratch it leaves CTC's all-blank plateau within
+    Measured on the sample (README, "The CPU acoustic model"): from scratch it leaves CTC's all-blank plateau within
     about 150 steps, where a small wav2vec2 learning its own front end from the waveform was still on it after
     1,500; without the adapter the exit came later and varied with the seed (150 to 400 steps)."""
     return Wav2Vec2BertConfig(

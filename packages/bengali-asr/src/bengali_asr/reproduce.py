@@ -38,7 +38,7 @@ from transformers import HfArgumentParser
 from bengali_asr import model as acoustic
 from bengali_asr import report, whisper
 from bengali_asr.audio import SAMPLE_RATE, AudioError
-from bengali_asr.configs import AcousticConfig, DecoderConfig
+from bengali_asr.configs import TINY, AcousticConfig, DecoderConfig
 from bengali_asr.ctc import greedy_decode
 from bengali_asr.data import DataError, load_competition, read_extra_text
 from bengali_asr.experiment import Split, clip_wers, halves, read_splits
@@ -227,8 +227,9 @@ class Ladder:
         first = self.train_acoustic("ctc", train, vocab)
         seconds = time.time() - start
         emissions = self.emissions(first, "ctc", ("train", "valid", "test"))
-        model = "tiny w2v-BERT" if self.acoustic_config.backbone == "tiny" else self.acoustic_config.backbone
-        self.ctc_rungs("ctc", first, lm, emissions, f"CTC ({model}) on the train split", seconds)
+        backbone = self.acoustic_config.backbone
+        acoustic_name = "tiny w2v-BERT" if backbone == TINY else backbone
+        self.ctc_rungs("ctc", first, lm, emissions, f"CTC ({acoustic_name}) on the train split", seconds)
 
         # 3: WER filter of the train split by the first model's greedy transcripts, then a second model
         train_greedy = [greedy_decode(lp, vocab) for lp in emissions["train"]]
@@ -243,7 +244,7 @@ class Ladder:
         seconds = time.time() - start
         emissions = self.emissions(second, "ctc-filtered")
         settings = self.ctc_rungs("ctc-filtered", second, lm, emissions,
-                                  f"CTC ({model}) on the {int(kept.keep.sum())} train clips "
+                                  f"CTC ({acoustic_name}) on the {int(kept.keep.sum())} train clips "
                                   + ("of lowest WER (the floor: the threshold kept fewer)" if kept.floored
                                      else f"with WER <= {kept.threshold:g}"), seconds)  # fmt: skip
         self.filtered = (second, settings, emissions)
