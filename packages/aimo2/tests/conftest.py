@@ -1,18 +1,9 @@
 """Fixtures shared by the aimo2 tests."""
 
 import pytest
-import torch
 
 from aimo2.synth import make_sample
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run far faster on one thread than on two busy cores (threads spin-wait)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from shared.testing import one_thread  # noqa: F401 (an autouse fixture: importing registers it)
 
 
 @pytest.fixture(scope="session")

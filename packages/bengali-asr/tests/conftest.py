@@ -2,18 +2,9 @@
 
 import numpy as np
 import pytest
-import torch
 
 from bengali_asr.sample.synth import make_sample
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small models run far faster on one thread than on two busy cores (threads spin-wait)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from shared.testing import one_thread  # noqa: F401 (an autouse fixture: importing registers it)
 
 
 @pytest.fixture(scope="session")

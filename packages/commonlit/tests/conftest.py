@@ -1,9 +1,9 @@
 """Fixtures shared by the commonlit tests."""
 
 import pytest
-import torch
 
 from commonlit.sample.synth import make_sample
+from shared.testing import one_thread  # noqa: F401 (an autouse fixture: importing registers it)
 
 
 @pytest.fixture(scope="session")
@@ -12,12 +12,3 @@ def sample_dir(tmp_path_factory):
     return make_sample(
         tmp_path_factory.mktemp("commonlit") / "sample", per_prompt=60, per_test_prompt=20, seed=0
     )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run far faster on one thread than on two busy cores (threads spin-wait)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

@@ -1,9 +1,9 @@
 """Fixtures shared by the science-exam tests."""
 
 import pytest
-import torch
 
 from science_exam.sample.synth import make_sample
+from shared.testing import one_thread  # noqa: F401 (an autouse fixture: importing registers it)
 
 
 @pytest.fixture(scope="session")
@@ -14,12 +14,3 @@ def sample_dir(tmp_path_factory):
         tmp_path_factory.mktemp("science-exam") / "sample", n_entities=300, n_train=60, n_test=30, n_extra=60,
         seed=0,
     )  # fmt: skip
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small models run far faster on one thread than on two busy cores (threads spin-wait)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
