@@ -9,7 +9,16 @@ import pytest
 from flashlight.lib.text.decoder.kenlm import KenLM
 from flashlight.lib.text.dictionary import Dictionary
 
-from bengali_asr.arpa import EOS, FALLBACK_DISCOUNTS, ArpaLM, discounts, estimate, read_arpa, write_arpa
+from bengali_asr.arpa import (
+    EOS,
+    FALLBACK_DISCOUNTS,
+    ArpaLM,
+    discounts,
+    estimate,
+    read_arpa,
+    read_unigrams,
+    write_arpa,
+)
 
 HAND = ["a", "a", "a b", "b", "c"]
 
@@ -340,3 +349,21 @@ def test_format_and_errors(tmp_path):
     (tmp_path / "junk.arpa").write_text(text.replace("\\2-grams:\n", "\\2-grams:\nnot-a-number\tx y\n"))
     with pytest.raises(ValueError, match=r"junk.arpa: line \d+: the probability or back-off is not a number"):
         read_arpa(tmp_path / "junk.arpa")
+
+
+def test_read_unigrams_stops_at_the_bigrams_and_checks_the_header(tmp_path):
+    write_arpa(["x y", "x z z"], tmp_path / "lm.arpa", order=3)
+    order, probs, _ = read_arpa(tmp_path / "lm.arpa")
+    found_order, counts, words = read_unigrams(tmp_path / "lm.arpa")
+    assert found_order == order == 3 and sorted(words) == ["x", "y", "z"]
+    assert counts == [sum(1 for g in probs if len(g) == n) for n in (1, 2, 3)]
+    text = (tmp_path / "lm.arpa").read_text()
+    # only the header and the unigrams are read: a broken trigram section does not matter here
+    (tmp_path / "tail.arpa").write_text(text.replace("\\3-grams:\n", "\\3-grams:\nnot-a-number\tx y z\n"))
+    assert read_unigrams(tmp_path / "tail.arpa")[2] == words
+    (tmp_path / "short.arpa").write_text(text.replace("ngram 1=6", "ngram 1=7"))
+    with pytest.raises(ValueError, match=r"short.arpa: \\data\\ declares 7 1-grams but the file has 6$"):
+        read_unigrams(tmp_path / "short.arpa")
+    (tmp_path / "words.txt").write_text("x y\nz\n")
+    with pytest.raises(ValueError, match=r"words.txt: line 1: not an ARPA file"):
+        read_unigrams(tmp_path / "words.txt")

@@ -10,7 +10,7 @@ import pytest
 import torch
 import torchaudio
 
-from bengali_asr.audio import SAMPLE_RATE, AudioError, chunks, duration, load_audio, save_mp3
+from bengali_asr.audio import SAMPLE_RATE, AudioError, chunks, header_samples, load_audio, save_mp3
 
 
 def _tone(hz: float, seconds: float, rate: int = SAMPLE_RATE, amplitude: float = 0.5) -> np.ndarray:
@@ -63,25 +63,36 @@ def test_other_rate_and_stereo_come_back_as_16k_mono(tmp_path):
     assert np.max(np.abs(back[1000:-1000])) == pytest.approx(0.25, rel=0.02)
 
 
-def test_missing_empty_unreadable_and_silent_files(tmp_path):
-    _fails(lambda: load_audio(tmp_path / "none.mp3", row=4), r"^\S*none.mp3: audio file not found \(row 4\)$")
-    _fails(lambda: load_audio(tmp_path / "none.mp3"), r"none.mp3: audio file not found$")
+@pytest.mark.parametrize("read", [load_audio, header_samples], ids=["decode", "header"])
+def test_missing_empty_unreadable_and_silent_files(tmp_path, read):
+    _fails(lambda: read(tmp_path / "none.mp3", row=4), r"^\S*none.mp3: audio file not found \(row 4\)$")
+    _fails(lambda: read(tmp_path / "none.mp3"), r"none.mp3: audio file not found$")
     (tmp_path / "empty.mp3").write_bytes(b"")
     _fails(
-        lambda: load_audio(tmp_path / "empty.mp3", row=2),
+        lambda: read(tmp_path / "empty.mp3", row=2),
         r"empty.mp3: audio file is empty \(0 bytes\) \(row 2\)$",
     )
     (tmp_path / "junk.mp3").write_bytes(b"ID3 not an mp3 at all " * 20)
-    message = _fails(
-        lambda: load_audio(tmp_path / "junk.mp3", row=7), r"junk.mp3: cannot be decoded as audio \("
-    )
+    message = _fails(lambda: read(tmp_path / "junk.mp3", row=7), r"junk.mp3: cannot be decoded as audio \(")
     assert message.endswith("(row 7)") and ".cpp" not in message
     with wavefile.open(str(tmp_path / "silent.wav"), "wb") as out:  # a valid header and no samples
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(SAMPLE_RATE)
         out.writeframes(b"")
-    _fails(lambda: load_audio(tmp_path / "silent.wav"), r"silent.wav: audio decodes to 0 samples$")
+    _fails(lambda: read(tmp_path / "silent.wav"), r"silent.wav: audio decodes to 0 samples$")
+
+
+def test_header_length_is_the_decoded_length_plus_the_encoders_padding(tmp_path):
+    """Read without decoding, an mp3's length is at most 0.15 s longer than what decoding gives (the encoder's
+    padding), never shorter: good enough to sort clips and to cut the long ones conservatively."""
+    for seconds in (0.3, 2.5, 14.9):
+        save_mp3(tmp_path / "a.mp3", _tone(300.0, seconds))
+        extra = header_samples(tmp_path / "a.mp3") - len(load_audio(tmp_path / "a.mp3"))
+        assert 0 <= extra <= 0.15 * SAMPLE_RATE, (seconds, extra)
+    stereo = torch.from_numpy(np.stack([_tone(500.0, 1.0, rate=32000)] * 2))
+    torchaudio.save(str(tmp_path / "s.wav"), stereo, 32000)
+    assert header_samples(tmp_path / "s.wav") == SAMPLE_RATE  # counted at 16 kHz, whatever the file's rate
 
 
 def test_chunks_by_hand():
@@ -105,4 +116,3 @@ def test_short_clip_is_one_chunk_and_bad_settings_stop():
     assert len(chunks(np.ones(15 * SAMPLE_RATE + 1, dtype=np.float32))) == 2
     with pytest.raises(ValueError, match="overlap < seconds"):
         chunks(wave, seconds=2, overlap=2)
-    assert duration(np.zeros(24000)) == 1.5 and duration(np.zeros(8000), sample_rate=8000) == 1.0

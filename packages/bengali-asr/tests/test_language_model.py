@@ -4,10 +4,13 @@ best on the other half."""
 import json
 
 import numpy as np
+import pytest
 
 from bengali_asr import language_model as lmod
+from bengali_asr.arpa import write_arpa
 from bengali_asr.configs import DecoderConfig
 from bengali_asr.vocab import build_vocab, tokens
+from shared.recipes import FieldError
 
 SENTENCES = ["ক খ", "খ ক", "ক ক খ"] * 3
 
@@ -57,3 +60,61 @@ def test_cross_fitting_reports_each_half_with_the_other_halfs_setting(tmp_path, 
     # a later rung decoding valid again uses the same per-half settings
     again = lmod.decode_cross_fitted(lm, [0, 1, 2, 3], halves, per_half)
     assert again == crossfit
+
+
+def test_tuning_on_a_subset_decodes_the_grid_there_and_every_clip_once_more(tmp_path, monkeypatch):
+    """With ``tune_clips`` the grid sees only that many clips (drawn by the seed); every valid clip is then decoded
+    with its half's setting, chosen on the other half's tuning clips."""
+    vocab = build_vocab(SENTENCES)
+    lm = lmod.build_language_model(SENTENCES, vocab, tmp_path / "lm", order=2)
+    references = [f"w{i}" for i in range(10)]
+    halves = np.array([0, 1] * 5)
+    right = {
+        1.0: set(range(0, 10, 2)),
+        2.0: set(range(1, 10, 2)),
+    }  # weight 1 right on half 0, weight 2 on half 1
+    calls = []
+
+    def fake(_, emissions, settings, desc=""):
+        calls.append(list(emissions))
+        return [references[e] if e in right[settings.lm_weight] else "x" for e in emissions]
+
+    monkeypatch.setattr(lmod, "decode_lm", fake)
+    config = DecoderConfig(lm_weights=[1.0, 2.0], word_scores=[0.0], beam_size=5, tune_clips=4)
+    _, crossfit, table, per_half = lmod.tune_cross_fitted(
+        lm, list(range(10)), references, halves, config, seed=3
+    )
+    tuned = calls[0]
+    assert (
+        len(tuned) == 4 and calls[1] == tuned and tuned == sorted(tuned)
+    )  # the same 4 clips for each setting
+    assert {h for h in halves[tuned]} == {0, 1}, (
+        "this seed's draw must hold both halves for the test to mean much"
+    )
+    assert table["clips"].tolist() == [4, 4]
+    assert [s.lm_weight for s in per_half] == [
+        2.0,
+        1.0,
+    ]  # each half: the setting best on the other half's clips
+    assert sorted(e for c in calls[2:] for e in c) == list(range(10))  # then all 10 once, half by half
+    assert crossfit == ["x"] * 10
+    before = len(calls)
+    lmod.tune_cross_fitted(lm, list(range(10)), references, halves, config, seed=3)
+    assert calls[before] == tuned  # the draw is the seed's
+    with pytest.raises(FieldError, match="tune_clips"):
+        DecoderConfig(tune_clips=-1)
+
+
+def test_a_prebuilt_arpa_replaces_the_built_one_and_gives_the_lexicon(tmp_path):
+    vocab = build_vocab(SENTENCES)
+    prebuilt = tmp_path / "big.arpa"
+    write_arpa(["ক খ", "খ খ ক", "গ ক"], prebuilt, order=3)
+    lm = lmod.build_language_model(
+        ["these sentences are not used"], vocab, tmp_path / "lm", order=2, arpa=prebuilt
+    )
+    assert lm.order == 3 and lm.arpa.read_bytes() == prebuilt.read_bytes()
+    assert lm.stats["words"] == 3 and lm.stats["lexicon"] == 2 and lm.stats["source"] == str(prebuilt)
+    assert lm.lexicon.read_text(encoding="utf-8").split("\n")[0].startswith("ক")
+    assert lmod.decode_lm(lm, [emission("খ ক", vocab)], lmod.DecoderSettings(beam_size=10)) == ["খ ক"]
+    with pytest.raises(FieldError, match=r"^arpa: .*missing\.arpa: file not found"):
+        DecoderConfig(arpa=str(tmp_path / "missing.arpa"))

@@ -1,13 +1,16 @@
 """The acoustic model: windows joined at their overlaps, repeatable augmentation, training that learns planted
 clips, and an offline reload that gives the same emissions."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from transformers import Wav2Vec2Config, Wav2Vec2ForCTC
 
 from bengali_asr import model as acoustic
-from bengali_asr.audio import chunks
+from bengali_asr.audio import chunks, load_audio, save_mp3
 from bengali_asr.augment import Augmenter
+from bengali_asr.clips import read_clips
 from bengali_asr.configs import AcousticConfig
 from bengali_asr.ctc import greedy_decode
 from bengali_asr.dataset import CACHE_BYTES, ClipDataset
@@ -51,6 +54,23 @@ def test_clip_dataset_keeps_features_only_without_augmentation_and_when_they_fit
     too_big = ClipDataset(waves, [[1], [2]], featurize, None, seed=0, bytes_per_clip=CACHE_BYTES)
     too_big[0], too_big[0]
     assert len(calls) == 3
+
+
+def test_clip_dataset_over_files_holds_no_audio_and_batches_by_header_length(tmp_path, planted):
+    waves, _ = planted(3)
+    paths = [str(tmp_path / f"{i}.mp3") for i in range(3)]
+    for path, wave in zip(paths, [waves[0], np.concatenate(waves), waves[1][:4000]], strict=True):
+        save_mp3(path, wave)
+    clips = read_clips(paths, desc="t", memory_bytes=0)
+    dataset = ClipDataset(
+        clips, [[1], [2], [3]], lambda w: {"x": w}, None, seed=0, bytes_per_clip=CACHE_BYTES
+    )
+    assert dataset.waves.waves is None and dataset.cache is None
+    np.testing.assert_array_equal(dataset[1]["x"], load_audio(paths[1]))
+    trainer = acoustic.CTCTrainer.__new__(acoustic.CTCTrainer)  # only the sampler is under test
+    trainer.args = SimpleNamespace(train_batch_size=1, gradient_accumulation_steps=1)
+    sampler = trainer._get_train_sampler(dataset)
+    assert sampler.lengths == clips.lengths.tolist() and next(iter(sampler)) == 1  # the longest clip first
 
 
 def test_collator_pads_one_clip_inputs_as_the_extractor_pads_a_batch(planted):
@@ -108,6 +128,19 @@ def test_long_clips_are_read_by_windows_joined_at_the_overlaps_middles(trained):
     )  # 1.0 s, half of 0.5 s
     expected = [alone[0][: step + keep]] + [a[keep : step + keep] for a in alone[1:-1]] + [alone[-1][keep:]]
     np.testing.assert_array_equal(joined, np.concatenate(expected))
+
+
+def test_clips_read_from_disk_give_the_emissions_of_clips_in_memory(trained, tmp_path):
+    model, _, waves, _ = trained
+    paths = [str(tmp_path / f"{i}.mp3") for i in range(6)]
+    for i, path in enumerate(paths):
+        save_mp3(path, np.concatenate(waves[i : i + 1 + i % 3]))  # 1.2 to 3.6 s: some clips are windowed
+    eager, lazy = read_clips(paths, desc="t"), read_clips(paths, desc="t", memory_bytes=0)
+    assert eager.in_memory and not lazy.in_memory
+    expected = model.log_probs(eager)
+    for a, b in zip(expected, model.log_probs(lazy), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert model.greedy(lazy) == [greedy_decode(lp, model.vocab) for lp in expected]
 
 
 def test_reload_gives_the_same_emissions(trained):

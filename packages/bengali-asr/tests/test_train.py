@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bengali_asr import predict, train
+from bengali_asr import clips, experiment, predict, train
 
 RECIPE = Path(__file__).parents[3] / "competitions" / "bengali-asr" / "recipes" / "indicwav2vec-ctc.yaml"
 TINY = ["--backbone", "tiny", "--hidden_size", "32", "--num_hidden_layers", "1", "--num_attention_heads", "2",
@@ -54,6 +54,26 @@ def test_a_second_stage_filtered_by_the_first_drops_clips(first, small_sample, t
     summary = json.loads((out / "summary.json").read_text())
     # an 8-step model reproduces no label: the threshold would drop all, the floor keeps the better half
     assert summary["filter"]["dropped"] == 15
+
+
+@pytest.mark.slow
+def test_a_corpus_that_does_not_fit_in_memory_is_read_from_disk_throughout(first, small_sample, tmp_path,
+                                                                           monkeypatch):  # fmt: skip
+    """With no memory budget every split is read from disk (the competition's scale): the filter, the training on
+    header lengths, the valid decoding and the saved models all run on clips that are never held."""
+    monkeypatch.setattr(clips, "MEMORY_BYTES", 0)
+    read = []
+    monkeypatch.setattr(
+        experiment, "read_clips", lambda *a, **k: read.append(clips.read_clips(*a, **k)) or read[-1]
+    )
+    out = tmp_path / "lazy"
+    argv = ["--config", str(RECIPE), "--data-dir", str(small_sample), "--output-dir", str(out), *TINY,
+            "--filter_models", str(first / "models"), "--filter_threshold", "0.0"]  # fmt: skip
+    assert train.main(argv) == 0
+    assert len(read) == 3 and not any(c.in_memory for c in read)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["filter"]["dropped"] == 15 and 0 <= summary["valid_wer_lm_no_marks"] <= 1.5
+    assert (out / "models" / "acoustic" / "model.safetensors").is_file()
 
 
 def test_a_bad_flag_is_one_line_naming_it(capsys):

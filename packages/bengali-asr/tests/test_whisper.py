@@ -43,9 +43,9 @@ def base(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(base, tmp_path_factory):
     """The tiny model fine-tuned (overfitted) on three clips: the ``from_pretrained`` path of the full recipe."""
-    train = [(tone(i), s) for i, s in enumerate(SENTENCES)]
+    waves = [tone(i) for i in range(len(SENTENCES))]
     out = tmp_path_factory.mktemp("trained") / "model"
-    return W.train_whisper(base, train, out, max_steps=60, batch_size=3, learning_rate=1e-2, warmup_ratio=0.05,
+    return W.train_whisper(base, waves, SENTENCES, out, max_steps=60, batch_size=3, learning_rate=1e-2, warmup_ratio=0.05,
                            seed=0, bf16=False)  # fmt: skip
 
 
@@ -129,7 +129,7 @@ def test_fine_tuning_learns_the_clips_and_the_saved_model_loads_offline(trained)
 
 def test_too_long_training_clip_is_named(base, tmp_path):
     with pytest.raises(ValueError, match=r"^train: clip 1 is 2\.5 s, longer than the model's 2 s window"):
-        W.train_whisper(base, [(tone(0), "আমি"), (tone(1, 2.5), "তুমি")], tmp_path / "m", max_steps=1)
+        W.train_whisper(base, [tone(0), tone(1, 2.5)], ["আমি", "তুমি"], tmp_path / "m", max_steps=1)
 
 
 def test_long_audio_is_cut_into_overlapping_windows_and_stitched(base, monkeypatch):

@@ -320,6 +320,52 @@ def read_arpa(path) -> tuple[int, dict[Ngram, float], dict[Ngram, float]]:
     return max(declared), probs, backoffs
 
 
+def read_unigrams(path) -> tuple[int, list[int], list[str]]:
+    """``(order, n-gram counts per order, the unigram words but <s>, </s>, <unk>)`` of an ARPA file, read up to its
+    bigrams only: what a lexicon needs from a prebuilt model (KenLM's ``lmplz`` on a large corpus: gigabytes that
+    :func:`read_arpa` would hold in memory). A file that does not start like an ARPA file is a one-line ValueError."""
+    path = Path(path)
+    declared: dict[int, int] = {}
+    words: list[str] = []
+    section, seen = None, 0
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            if line == "\\data\\":
+                section = "data"
+            elif line == "\\1-grams:" and declared:
+                section = 1
+            elif line.startswith("\\"):
+                break  # the bigrams (or the end): the unigrams are all read
+            elif section == "data" and line.startswith("ngram ") and "=" in line:
+                key, _, value = line.partition("=")
+                try:
+                    declared[int(key.removeprefix("ngram").strip())] = int(value)
+                except ValueError:
+                    raise ValueError(
+                        f"{path}: line {number}: expected 'ngram N=COUNT', got {line!r}"
+                    ) from None
+            elif section == 1:
+                fields = line.split("\t") if "\t" in line else line.split()
+                if len(fields) < 2:
+                    raise ValueError(
+                        f"{path}: line {number}: expected a 1-gram line 'logprob<TAB>word[<TAB>backoff]'"
+                    )
+                seen += 1
+                if fields[1] not in RESERVED:
+                    words.append(fields[1])
+            else:
+                raise ValueError(f"{path}: line {number}: not an ARPA file (expected the \\data\\ header and "
+                                 f"'ngram N=COUNT' lines, got {line[:40]!r})")  # fmt: skip
+    if not declared or section != 1:
+        raise ValueError(f"{path}: no \\data\\ header or no \\1-grams: section; not an ARPA file")
+    if seen != declared.get(1):
+        raise ValueError(f"{path}: \\data\\ declares {declared.get(1, 0)} 1-grams but the file has {seen}")
+    return max(declared), [declared[n] for n in sorted(declared)], words
+
+
 class ArpaLM:
     """A back-off n-gram model read from an ARPA file, scored with the standard back-off rule (what KenLM's
     query computes): ``log p(w | c) = log p(c w)`` if the n-gram is listed, else ``log b(c) + log p(w | c')``,

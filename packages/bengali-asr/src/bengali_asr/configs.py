@@ -12,6 +12,7 @@ place's WER filter, :mod:`bengali_asr.filtering`) and with speed/noise augmentat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from transformers.trainer_utils import SchedulerType
 
@@ -107,11 +108,19 @@ class DecoderConfig:
                                     metadata={"help": "LM weights tried on the valid split"})  # fmt: skip
     word_scores: list[float] = field(default_factory=lambda: [-1.0, 0.0, 1.0, 2.0],
                                      metadata={"help": "word insertion scores tried on the valid split"})  # fmt: skip
+    tune_clips: int = flag(0, "valid clips the grid is decoded on, drawn at random (0: all of them); then every "
+                              "valid clip is decoded once with the chosen settings")  # fmt: skip
+    arpa: str | None = flag(None, "a prebuilt ARPA file (KenLM lmplz on a large corpus, README) instead of the one "
+                                  "built from the train sentences and extra/*.txt; lm_order is then the file's")  # fmt: skip
 
     def __post_init__(self):
         if self.lm_order < 2:
             raise FieldError("lm_order", f"lm_order: {self.lm_order} must be >= 2 (flashlight needs bigrams)")
         if self.beam_size < 1:
             raise FieldError("beam_size", f"beam_size: {self.beam_size} must be >= 1")
+        if self.tune_clips < 0:
+            raise FieldError("tune_clips", f"tune_clips: {self.tune_clips} must be >= 0 (0: all valid clips)")
+        if self.arpa is not None and not Path(self.arpa).is_file():
+            raise FieldError("arpa", f"arpa: {self.arpa}: file not found")
         if not self.lm_weights or not self.word_scores:
             raise FieldError("lm_weights", "lm_weights and word_scores: need at least one value each")

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from bengali_asr.augment import Augmenter
+from bengali_asr.clips import Clips
 
 CACHE_BYTES = 2**30  # features kept in memory up to about this size (float32)
 
@@ -22,12 +23,13 @@ class ClipDataset(torch.utils.data.Dataset):
     With an augmenter each read of a clip draws from a generator seeded by (seed, clip, how many times it was
     read), so a run is repeatable whatever the batch order. Without one, each clip's inputs are kept after their
     first read when ``bytes_per_clip`` times the clips fit in :data:`CACHE_BYTES`; a full-size corpus is extracted
-    at every read instead."""
+    at every read instead, its waves read from disk (:class:`~bengali_asr.clips.Clips`), so the dataset holds no
+    audio of its own."""
 
     def __init__(self, waves: Sequence[np.ndarray], labels: Sequence[list[int]],
                  featurize: Callable[[np.ndarray], dict], augmenter: Augmenter | None, seed: int,
                  bytes_per_clip: float) -> None:  # fmt: skip
-        self.waves, self.labels, self.featurize = list(waves), list(labels), featurize
+        self.waves, self.labels, self.featurize = Clips.of(waves), list(labels), featurize
         self.augmenter, self.seed = augmenter, seed
         self.reads = [0] * len(self.waves)
         fits = len(self.waves) * bytes_per_clip <= CACHE_BYTES

@@ -1,4 +1,4 @@
-"""What every rung of the ladder shares: the clips of each split in memory, the scoring of transcripts, and
+"""What every rung of the ladder shares: the clips of each split (:class:`bengali_asr.clips.Clips`), the scoring of transcripts, and
 the emissions in the shape the LM decoder reads.
 
 Two WERs are reported, both the competition's per-clip mean (``shared.metrics.mean_wer``) after
@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bengali_asr.audio import load_audio
+from bengali_asr.clips import Clips, read_clips
 from bengali_asr.data import Competition
 from bengali_asr.normalize import normalize, strip_punctuation
-from shared.console import progress
 from shared.metrics import sample_wers
 
 
@@ -28,7 +27,7 @@ class Split:
 
     name: str
     ids: list[str]
-    waves: list[np.ndarray]
+    waves: Clips
     references: list[str] | None
 
     def __len__(self) -> int:
@@ -37,15 +36,17 @@ class Split:
     def subset(self, keep: np.ndarray, name: str | None = None) -> Split:
         index = np.flatnonzero(keep)
         references = None if self.references is None else [self.references[i] for i in index]
-        return Split(
-            name or self.name, [self.ids[i] for i in index], [self.waves[i] for i in index], references
-        )
+        return Split(name or self.name, [self.ids[i] for i in index], self.waves.take(index), references)
 
 
-def read_split(name: str, frame: pd.DataFrame, references: Sequence[str] | None) -> Split:
-    """The clips of ``frame`` (``id``, ``path``) decoded at 16 kHz, in its order, one progress bar."""
-    waves = [load_audio(path, row=i + 1) for i, path in enumerate(progress(frame["path"], desc=f"audio {name}",
-                                                                           unit="clip"))]  # fmt: skip
+def read_split(name: str, frame: pd.DataFrame, references: Sequence[str] | None,
+               memory_bytes: int | None = None) -> Split:  # fmt: skip
+    """The clips of ``frame`` (``id``, ``path``; its index: the 0-based data rows of the table that lists them) in
+    its order: decoded at 16 kHz and kept when they fit in ``memory_bytes`` (default
+    :data:`bengali_asr.clips.MEMORY_BYTES`), else read from disk when used
+    (:func:`bengali_asr.clips.read_clips`)."""
+    rows = [int(i) + 1 for i in frame.index]
+    waves = read_clips(frame["path"].tolist(), desc=name, rows=rows, memory_bytes=memory_bytes)
     return Split(
         name, frame["id"].astype(str).tolist(), waves, None if references is None else list(references)
     )
@@ -55,7 +56,7 @@ def read_splits(comp: Competition) -> dict[str, Split]:
     """``train`` (the noisy split), ``valid`` (the clean one) and ``test`` (with the sample's known transcripts)."""
     splits = {}
     for name in ("train", "valid"):
-        frame = comp.train[comp.train["split"] == name].reset_index(drop=True)
+        frame = comp.train[comp.train["split"] == name]  # the index: train.csv's rows, for error messages
         splits[name] = read_split(name, frame, frame["sentence"].tolist())
     test_refs = None
     if comp.test_labels is not None:

@@ -2,14 +2,16 @@
 
 :func:`build_language_model` writes the ARPA model (:mod:`bengali_asr.arpa`) and the lexicon of every LM word the
 acoustic model can spell (:mod:`bengali_asr.lm`) into one folder, which ``models/lm`` copies for offline predict.
-:func:`tune_cross_fitted` decodes the valid split once per (LM weight, word score) and picks, for each half of the
-split, the setting that does best on the *other* half: the valid WER it returns was not tuned on; the setting
-that does best on the whole split is the one kept for the test.
+:func:`tune_cross_fitted` decodes the valid split (or a random subset of it, ``tune_clips``) once per (LM weight,
+word score) and picks, for each half of the split, the setting that does best on the *other* half: the valid WER it
+returns was not tuned on; the setting that does best on the whole split is the one kept for the test. A prebuilt
+ARPA (``arpa``: KenLM's ``lmplz`` on a large corpus) replaces the one :mod:`bengali_asr.arpa` writes.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import product
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bengali_asr.arpa import write_arpa
+from bengali_asr.arpa import read_unigrams, write_arpa
 from bengali_asr.configs import DecoderConfig
 from bengali_asr.experiment import clip_wers
 from bengali_asr.lm import DecoderSettings, LMDecoder, write_lexicon
@@ -52,21 +54,27 @@ class LanguageModel:
         return LMDecoder(self.tokens, self.lexicon, self.arpa, settings)
 
 
-def build_language_model(
-    sentences: Sequence[str], vocab: dict[str, int], directory: Path, order: int
-) -> LanguageModel:
-    """The LM of ``sentences`` (normalised, marks stripped); the lexicon keeps the words whose every character is
-    in ``vocab`` (the others cannot be spelled by the acoustic model; how many is in ``stats``)."""
+def build_language_model(sentences: Sequence[str], vocab: dict[str, int], directory: Path, order: int,
+                         arpa: str | Path | None = None) -> LanguageModel:  # fmt: skip
+    """The LM of ``sentences`` (normalised, marks stripped), or the prebuilt ``arpa`` (copied; its own order; the
+    sentences unused); the lexicon keeps the LM's words whose every character is in ``vocab`` (the others cannot be
+    spelled by the acoustic model; how many is in ``stats``)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    texts = [t for t in (strip_punctuation(s) for s in sentences) if t]
-    stats = {k: v for k, v in write_arpa(texts, directory / ARPA, order=order).items() if k != "order"}
-    words = sorted({w for t in texts for w in t.split()})
+    if arpa is None:
+        texts = [t for t in (strip_punctuation(s) for s in sentences) if t]
+        stats = {k: v for k, v in write_arpa(texts, directory / ARPA, order=order).items() if k != "order"}
+        words = sorted({w for t in texts for w in t.split()})
+        stats["sentences"] = len(texts)
+    else:
+        order, ngrams, words = read_unigrams(arpa)
+        shutil.copyfile(arpa, directory / ARPA)
+        stats = {"source": str(arpa), "ngrams": ngrams}
+        words = sorted(set(words))
     alphabet = set(vocab)
     spellable = [w for w in words if set(w) <= alphabet]
     write_lexicon(spellable, directory / LEXICON)
-    stats |= {"sentences": len(texts), "words": len(words), "lexicon": len(spellable),
-              "unspellable": len(words) - len(spellable)}  # fmt: skip
+    stats |= {"words": len(words), "lexicon": len(spellable), "unspellable": len(words) - len(spellable)}
     token_list = tokens(vocab)
     (directory / TOKENS).write_text(json.dumps(token_list, ensure_ascii=False) + "\n")
     (directory / STATS).write_text(json.dumps({"order": order, **stats}, indent=2, default=str) + "\n")
@@ -106,26 +114,38 @@ def nbest_lm(lm: LanguageModel, emissions: Sequence[np.ndarray], settings: Decod
 
 
 def tune_cross_fitted(lm: LanguageModel, emissions: Sequence[np.ndarray], references: Sequence[str],
-                      halves: np.ndarray, config: DecoderConfig,
+                      halves: np.ndarray, config: DecoderConfig, seed: int = 0,
                       desc: str = "LM tuning") -> tuple[DecoderSettings, list[str], pd.DataFrame, list]:  # fmt: skip
-    """(the setting best on the whole valid split, the cross-fitted valid transcripts, the grid's WERs, and per half
-    ``h`` of valid the setting it is decoded with: the one best on the other half)."""
+    """(the setting best on the tuning clips, the cross-fitted valid transcripts, the grid's WERs, and per half ``h``
+    of valid the setting it is decoded with: the one best on the other half's tuning clips).
+
+    The tuning clips are all of valid, or ``config.tune_clips`` of them drawn with ``seed`` (a beam of 1024 over the
+    competition's 41k valid clips for every setting of the grid is days of CPU); then every valid clip is decoded
+    once more with its half's setting."""
     grid = list(product(config.lm_weights, config.word_scores))
     base = DecoderSettings(beam_size=config.beam_size)
+    n, halves = len(references), np.asarray(halves)
+    tuning = np.arange(n)
+    if 0 < config.tune_clips < n:
+        tuning = np.sort(np.random.default_rng(seed).choice(n, config.tune_clips, replace=False))
     hyps, wers = [], []
     for weight, score in progress(grid, desc=desc, unit="setting"):
-        decoded = decode_lm(lm, emissions, replace(base, lm_weight=weight, word_score=score), desc=None)
+        decoded = decode_lm(lm, [emissions[i] for i in tuning], replace(base, lm_weight=weight, word_score=score),
+                            desc=None)  # fmt: skip
         hyps.append(decoded)
-        wers.append(clip_wers(references, decoded, punctuation=False))
-    wers = np.array(wers)  # settings × clips
-    halves = np.asarray(halves)
-    chosen = [int(np.argmin(wers[:, halves != h].mean(axis=1))) for h in (0, 1)]
-    crossfit = [hyps[chosen[halves[i]]][i] for i in range(len(references))]
+        wers.append(clip_wers([references[i] for i in tuning], decoded, punctuation=False))
+    wers = np.array(wers)  # settings × tuning clips
+    part = halves[tuning]
+    chosen = [int(np.argmin(wers[:, part != h].mean(axis=1))) for h in (0, 1)]
+    per_half = [replace(base, lm_weight=grid[c][0], word_score=grid[c][1]) for c in chosen]
+    if len(tuning) == n:
+        crossfit = [hyps[chosen[halves[i]]][i] for i in range(n)]
+    else:
+        crossfit = decode_cross_fitted(lm, emissions, halves, per_half, desc=f"{desc}: valid")
     best = int(np.argmin(wers.mean(axis=1)))
     table = pd.DataFrame({"lm_weight": [g[0] for g in grid], "word_score": [g[1] for g in grid],
-                          "valid_wer": wers.mean(axis=1)})  # fmt: skip
+                          "valid_wer": wers.mean(axis=1), "clips": len(tuning)})  # fmt: skip
     weight, score = grid[best]
-    per_half = [replace(base, lm_weight=grid[c][0], word_score=grid[c][1]) for c in chosen]
     return replace(base, lm_weight=weight, word_score=score), crossfit, table, per_half
 
 

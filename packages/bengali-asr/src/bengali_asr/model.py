@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -42,13 +42,15 @@ from transformers import (
 )
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
-from bengali_asr.audio import SAMPLE_RATE, chunks
+from bengali_asr.audio import SAMPLE_RATE
 from bengali_asr.augment import Augmenter
+from bengali_asr.clips import lengths_of, windowed
 from bengali_asr.configs import TINY, AcousticConfig
+from bengali_asr.ctc import greedy_decode
 from bengali_asr.dataset import ClipDataset, pad_labels
 from bengali_asr.normalize import strip_punctuation
 from bengali_asr.vocab import PAD, encode, load_vocab, save_vocab, tokenizer
-from shared.console import progress, quiet_trainer
+from shared.console import quiet_trainer
 
 SETTINGS = "acoustic.json"
 
@@ -119,7 +121,7 @@ class CTCTrainer(Trainer):
     def _get_train_sampler(self, train_dataset=None):
         dataset = train_dataset or self.train_dataset
         return LengthGroupedSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps,
-                                    lengths=[len(w) for w in dataset.waves])  # fmt: skip
+                                    lengths=dataset.waves.lengths.tolist())  # fmt: skip
 
 
 class Collator:
@@ -179,34 +181,40 @@ class AcousticModel:
         inputs = batch["attention_mask"].sum(-1) if self.fbank else torch.tensor(samples)
         return self.model._get_feat_extract_output_lengths(inputs)
 
-    @torch.no_grad()
     def log_probs(self, waves: Sequence[np.ndarray], desc: str = "transcribe") -> list[np.ndarray]:
         """Each clip's CTC log-probabilities (frames × vocabulary, float32), long clips by windows."""
+        out: list[np.ndarray] = [None] * len(waves)  # type: ignore[list-item]
+        for i, emissions in self.iter_log_probs(waves, desc):
+            out[i] = emissions
+        return out
+
+    def greedy(self, waves: Sequence[np.ndarray], desc: str = "transcribe") -> list[str]:
+        """Each clip's greedy transcript, keeping no emissions: what the WER filter needs over the whole train split
+        (the emissions of the competition's 934k train clips would take ~30 GB)."""
+        out = [""] * len(waves)
+        for i, emissions in self.iter_log_probs(waves, desc):
+            out[i] = greedy_decode(emissions, self.vocab)
+        return out
+
+    @torch.no_grad()
+    def iter_log_probs(self, waves: Sequence[np.ndarray], desc: str) -> Iterator[tuple[int, np.ndarray]]:
+        """``(clip, its log-probabilities)`` block by block (:func:`bengali_asr.clips.windowed`), so no more than a
+        block of audio is decoded at once."""
         seconds, overlap = self.settings["chunk_seconds"], self.settings["chunk_overlap"]
-        pieces, owner = [], []
-        for i, wave in enumerate(waves):
-            parts = chunks(wave, seconds=seconds, overlap=overlap)
-            pieces += parts
-            owner += [i] * len(parts)
-        out = [None] * len(pieces)
-        order = np.argsort([-len(p) for p in pieces], kind="stable")  # length-sorted batches: little padding
-        size = self.settings["eval_batch_size"]
         device = next(self.model.parameters()).device
-        for start in progress(range(0, len(order), size), desc=desc, unit="batch"):
-            index = order[start : start + size]
-            batch = self.processor.feature_extractor([pieces[j] for j in index], sampling_rate=SAMPLE_RATE,
-                                                     padding=True, return_tensors="pt")  # fmt: skip
+
+        def run(pieces: list[np.ndarray]) -> list[np.ndarray]:
+            batch = self.processor.feature_extractor(pieces, sampling_rate=SAMPLE_RATE, padding=True,
+                                                     return_tensors="pt")  # fmt: skip
             logits = self.model(**{k: v.to(device) for k, v in batch.items()}).logits.float()
-            lengths = self.output_lengths(batch, [len(pieces[j]) for j in index])
+            lengths = self.output_lengths(batch, [len(p) for p in pieces])
             scores = torch.log_softmax(logits, dim=-1).cpu().numpy()
-            for row, j in enumerate(index):
-                out[j] = scores[row, : int(lengths[row])]
-        grouped: list[list[np.ndarray]] = [[] for _ in waves]
-        for piece, i in zip(out, owner, strict=True):
-            grouped[i].append(piece)
+            return [scores[row, : int(lengths[row])] for row in range(len(pieces))]
+
         step = round((seconds - overlap) * SAMPLE_RATE / self.frame_samples)
         keep = round(overlap * SAMPLE_RATE / self.frame_samples / 2)
-        return [join_windows(parts, step, keep) for parts in grouped]
+        for i, parts in windowed(waves, run, seconds, overlap, self.settings["eval_batch_size"], desc):
+            yield i, join_windows(parts, step, keep)
 
     def save(self, directory: Path) -> Path:
         directory = Path(directory)
@@ -243,7 +251,7 @@ def fit(config: AcousticConfig, waves: Sequence[np.ndarray], sentences: Sequence
             if config.augment else None  # fmt: skip
         collator = Collator(processor.feature_extractor)
         dataset = ClipDataset(waves, labels, collator.featurize, augmenter, config.seed,
-                              bytes_per_clip=max(map(len, waves), default=0) * 4)  # fmt: skip
+                              bytes_per_clip=int(lengths_of(waves).max(initial=0)) * 4)  # fmt: skip
         trainer = CTCTrainer(model=model, args=training_arguments(config, scratch), train_dataset=dataset,
                              data_collator=collator)  # fmt: skip
         quiet_trainer(trainer, desc).train()
@@ -252,8 +260,9 @@ def fit(config: AcousticConfig, waves: Sequence[np.ndarray], sentences: Sequence
 
 
 def trainable(waves: Sequence[np.ndarray], config: AcousticConfig) -> np.ndarray:
-    """Which clips are short enough to train on (``max_train_seconds``): a boolean mask the caller reports."""
-    return np.array([len(w) <= config.max_train_seconds * SAMPLE_RATE for w in waves], dtype=bool)
+    """Which clips are short enough to train on (``max_train_seconds``; lengths from the headers when the clips are
+    not in memory): a boolean mask the caller reports."""
+    return lengths_of(waves) <= config.max_train_seconds * SAMPLE_RATE
 
 
 def load(directory: Path, device: str | None = None) -> AcousticModel:

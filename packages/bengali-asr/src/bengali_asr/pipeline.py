@@ -24,6 +24,7 @@ import numpy as np
 
 from bengali_asr import model as acoustic
 from bengali_asr import whisper
+from bengali_asr.clips import Clips
 from bengali_asr.ctc import greedy_decode
 from bengali_asr.denoise import choose, confidence, spectral_gate
 from bengali_asr.language_model import ARPA, decode_lm, load_language_model, nbest_lm
@@ -64,7 +65,7 @@ def denoised_emissions(model: acoustic.AcousticModel, waves: Sequence[np.ndarray
                        margin: float = 0.0, desc: str = "denoised") -> tuple[list[np.ndarray], np.ndarray]:  # fmt: skip
     """Each clip's emissions from its spectrally gated audio where the model is more confident there (by more
     than ``margin``), else the original ``emissions``; and which clips took the gated version."""
-    gated = model.log_probs([spectral_gate(w) for w in waves], desc=desc)
+    gated = model.log_probs(Clips.of(waves).map(spectral_gate), desc=desc)
     keep = choose([confidence(e) for e in emissions], [confidence(g) for g in gated], margin)
     return [g if k else e for e, g, k in zip(emissions, gated, keep, strict=True)], keep
 

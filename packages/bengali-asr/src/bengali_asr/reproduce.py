@@ -88,7 +88,7 @@ FULL_ACOUSTIC = dict(name="ctc", backbone="ai4bharat/indicwav2vec_v1_bengali", f
                      mask_feature_prob=0.05, chunk_seconds=14.0, chunk_overlap=3.0, max_train_seconds=15.0)  # fmt: skip
 CPU_DECODER = dict(lm_order=3, beam_size=50)
 FULL_DECODER = dict(lm_order=5, beam_size=1024, lm_weights=[0.25, 0.375, 0.5, 0.75, 1.0],
-                    word_scores=[0.0, 0.5, 1.0, 1.5])  # fmt: skip
+                    word_scores=[0.0, 0.5, 1.0, 1.5], tune_clips=2000)  # fmt: skip
 # LLM rescoring: a tiny Qwen2 pretrained on the LM text on CPU; a Bengali-capable 7B LLM in the full preset.
 CPU_LLM, FULL_LLM = "tiny:qwen2-pretrained", "Qwen/Qwen2.5-7B"
 LLM_WEIGHTS = [0.0, 0.1, 0.25, 0.5, 1.0]
@@ -203,7 +203,8 @@ class Ladder:
         start = time.time()
         valid = self.splits["valid"]
         settings, crossfit, table, per_half = tune_cross_fitted(lm, emissions["valid"], valid.references, self.halves,
-                                                                self.decoder_config, desc=f"{name}+lm tuning")  # fmt: skip
+                                                                self.decoder_config, seed=self.args.seed,
+                                                                desc=f"{name}+lm tuning")  # fmt: skip
         self.per_half[name] = per_half
         table.to_csv(self.out / name / "lm_tuning.csv", index=False)
         self.decoder_settings[name] = settings
@@ -218,7 +219,7 @@ class Ladder:
         vocab = build_vocab(train.references)
         extra = read_extra_text(comp.extra_text)
         lm = build_language_model(list(train.references) + extra, vocab, self.out / "lm",
-                                  order=self.decoder_config.lm_order)  # fmt: skip
+                                  order=self.decoder_config.lm_order, arpa=self.decoder_config.arpa)  # fmt: skip
         self.extras["lm"] = lm.stats
         self.lm = lm
 
@@ -226,13 +227,13 @@ class Ladder:
         start = time.time()
         first = self.train_acoustic("ctc", train, vocab)
         seconds = time.time() - start
-        emissions = self.emissions(first, "ctc", ("train", "valid", "test"))
+        emissions = self.emissions(first, "ctc")
         backbone = self.acoustic_config.backbone
         acoustic_name = "tiny w2v-BERT" if backbone == TINY else backbone
         self.ctc_rungs("ctc", first, lm, emissions, f"CTC ({acoustic_name}) on the train split", seconds)
 
         # 3: WER filter of the train split by the first model's greedy transcripts, then a second model
-        train_greedy = [greedy_decode(lp, vocab) for lp in emissions["train"]]
+        train_greedy = first.greedy(train.waves, desc="ctc train")
         kept = filter_by_wer(train.references, train_greedy, self.args.filter_threshold)
         corrupted = np.isin(train.ids, list(self.card.get("corrupted", {})))
         self.extras["filter"] = {"threshold": kept.threshold, "clips": len(train), **kept.caught(corrupted)}
@@ -291,12 +292,12 @@ class Ladder:
                                             **settings.pop("size"))  # fmt: skip
         else:
             settings.pop("size")
-        fits = np.array([len(w) <= window * SAMPLE_RATE for w in train.waves])
+        fits = train.waves.lengths <= window * SAMPLE_RATE
         if not fits.all():
             self.extras.setdefault("too_long", {})["whisper"] = int((~fits).sum())
         train = train.subset(fits)
-        pairs = [(w, normalize(s)) for w, s in zip(train.waves, train.references, strict=True)]
-        model_dir = whisper.train_whisper(backbone, pairs, folder / "model", seed=self.args.seed, **settings)
+        model_dir = whisper.train_whisper(backbone, train.waves, [normalize(s) for s in train.references],
+                                          folder / "model", seed=self.args.seed, **settings)  # fmt: skip
         seconds = time.time() - start
         for name, recipe, note in (
             ("whisper", {"num_beams": 1}, "Whisper fine-tuned on the kept clips, greedy, its own punctuation"),

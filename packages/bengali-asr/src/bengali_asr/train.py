@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.filter_models:
         # every rank filters (the same clips, deterministically) on its own device
         first = acoustic.load(Path(args.filter_models) / "acoustic", device=str(state.device))
-        greedy = [greedy_decode(lp, first.vocab) for lp in first.log_probs(train.waves, desc="filter: train")]
+        greedy = first.greedy(train.waves, desc="filter: train")
         kept = filter_by_wer(train.references, greedy, args.filter_threshold)
         summary["filter"] = {"threshold": kept.threshold, "dropped": kept.dropped}
         train = train.subset(kept.keep)
@@ -117,13 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     models = out / "models"
     model.save(models / "acoustic")
-    lm = build_language_model(
-        list(train.references) + extra, vocab, models / "lm", order=decoder_config.lm_order
-    )
+    lm = build_language_model(list(train.references) + extra, vocab, models / "lm", order=decoder_config.lm_order,
+                              arpa=decoder_config.arpa)  # fmt: skip
     emissions = model.log_probs(valid.waves, desc="valid")
     greedy = [greedy_decode(lp, vocab) for lp in emissions]
     settings, crossfit, table, _ = tune_cross_fitted(lm, emissions, valid.references, halves(len(valid), config.seed),
-                                                  decoder_config)  # fmt: skip
+                                                  decoder_config, seed=config.seed)  # fmt: skip
     settings.save(models / "lm" / DECODER)
     table.to_csv(out / "lm_tuning.csv", index=False)
     manifest = {"rung": config.name, "system": "ctc", "model": config.name, "lm": True, "punctuation": False}

@@ -63,11 +63,12 @@ from transformers import (
 )
 from transformers.models.whisper.tokenization_whisper import LANGUAGES
 
-from bengali_asr.audio import SAMPLE_RATE, chunks
+from bengali_asr.audio import SAMPLE_RATE
 from bengali_asr.augment import Augmenter
+from bengali_asr.clips import lengths_of, windowed
 from bengali_asr.dataset import ClipDataset, pad_labels
 from bengali_asr.normalize import PUNCTUATION, normalize, strip_punctuation
-from shared.console import progress, quiet_trainer
+from shared.console import quiet_trainer
 
 LANGUAGE = "bn"
 TASK = "transcribe"
@@ -203,7 +204,8 @@ def collate(rows: list[dict]) -> dict:
 
 def train_whisper(
     base: str | Path,
-    train: Sequence[tuple[np.ndarray, str]],
+    waves: Sequence[np.ndarray],
+    sentences: Sequence[str],
     output_dir: str | Path,
     *,
     max_steps: int = 4000,
@@ -222,7 +224,7 @@ def train_whisper(
     desc: str = "whisper",
 ) -> Path:
     """Fine-tune ``base`` (a hub id such as ``openai/whisper-medium``, or a saved folder such as
-    :func:`tiny_whisper`'s) on (16 kHz wave, sentence) pairs with ``Seq2SeqTrainer`` and save the model, its
+    :func:`tiny_whisper`'s) on 16 kHz waves and their sentences with ``Seq2SeqTrainer`` and save the model, its
     processor and ``whisper.json`` (the settings) to ``output_dir``, which :func:`load` reads offline.
 
     SpecAugment is the model config's ``mask_time_prob`` / ``mask_feature_prob``; ``bf16`` applies on CUDA only.
@@ -238,11 +240,16 @@ def train_whisper(
     model.generation_config.forced_decoder_ids = None
     model.config.use_cache = False  # no KV cache while training
     limit = model.config.max_target_positions
+    if len(waves) != len(sentences):
+        raise ValueError(f"train: {len(waves)} clips but {len(sentences)} sentences")
+    lengths = lengths_of(waves)
+    too_long = np.flatnonzero(lengths > window * SAMPLE_RATE)
+    if len(too_long):
+        i = int(too_long[0])
+        raise ValueError(f"train: clip {i} is {lengths[i] / SAMPLE_RATE:.1f} s, longer than the model's "
+                         f"{window} s window (leave it out or chunk it)")  # fmt: skip
     labels = []
-    for i, (wave, sentence) in enumerate(train):
-        if len(wave) > window * SAMPLE_RATE:
-            raise ValueError(f"train: clip {i} is {len(wave) / SAMPLE_RATE:.1f} s, longer than the model's "
-                             f"{window} s window (leave it out or chunk it)")  # fmt: skip
+    for i, sentence in enumerate(sentences):
         ids = labels_of(tokenizer, sentence)
         if len(ids) > limit:
             raise ValueError(f"train: sentence {i} is {len(ids)} tokens, more than the decoder's {limit}")
@@ -256,7 +263,7 @@ def train_whisper(
         }
 
     window_bytes = extractor.feature_size * extractor.nb_max_frames * 4  # every clip is padded to one window
-    dataset = ClipDataset([w for w, _ in train], labels, featurize, augmenter, seed, window_bytes)
+    dataset = ClipDataset(waves, labels, featurize, augmenter, seed, window_bytes)
     cuda = torch.cuda.is_available()
     with tempfile.TemporaryDirectory() as scratch:
         args = Seq2SeqTrainingArguments(
@@ -274,7 +281,7 @@ def train_whisper(
     model.config.use_cache = True
     model.save_pretrained(output_dir)
     processor.save_pretrained(output_dir)
-    settings = {"base": str(base), "language": LANGUAGE, "task": TASK, "clips": len(train), "max_steps": max_steps,
+    settings = {"base": str(base), "language": LANGUAGE, "task": TASK, "clips": len(waves), "max_steps": max_steps,
                 "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
                 "augment": augmenter is not None, "mask_time_prob": mask_time_prob}  # fmt: skip
     (output_dir / SETTINGS).write_text(json.dumps(settings, indent=2, ensure_ascii=False) + "\n")
@@ -479,28 +486,18 @@ class Whisper:
         seconds = self.window if chunk_seconds is None else float(chunk_seconds)
         if seconds > self.window:
             raise ValueError(f"chunk_seconds: {seconds} is longer than the model's {self.window} s window")
-        pieces, owner = [], []
-        for i, wave in enumerate(waves):
-            parts = chunks(wave, seconds=seconds, overlap=overlap)
-            pieces += parts
-            owner += [i] * len(parts)
-        texts: list[str] = [""] * len(pieces)
-        order = np.argsort([-len(p) for p in pieces], kind="stable")
-        for start in progress(range(0, len(order), batch_size), desc=desc, unit="batch"):
-            index = order[start : start + batch_size]
-            batch = [pieces[j] for j in index]
+
+        def run(batch: list[np.ndarray]) -> list[str]:
             if lm is None:
-                found = self.decode(batch, num_beams=num_beams, max_new_tokens=max_new_tokens)
-            else:
-                found = [c[rescore(c, lm, lm_weight, word_score)][0]
-                         for c in self.nbest(batch, num_beams=num_beams, max_new_tokens=max_new_tokens)]  # fmt: skip
-            for j, text in zip(index, found, strict=True):
-                texts[j] = text
-        grouped: list[list[str]] = [[] for _ in waves]
-        for text, i in zip(texts, owner, strict=True):
-            grouped[i].append(text)
+                return self.decode(batch, num_beams=num_beams, max_new_tokens=max_new_tokens)
+            return [c[rescore(c, lm, lm_weight, word_score)][0]
+                    for c in self.nbest(batch, num_beams=num_beams, max_new_tokens=max_new_tokens)]  # fmt: skip
+
         bound = math.ceil(overlap * WORDS_PER_SECOND) + 1
-        return [stitch(parts, overlap_words=bound) for parts in grouped]
+        out = [""] * len(waves)
+        for i, parts in windowed(waves, run, seconds, overlap, batch_size, desc):
+            out[i] = stitch(parts, overlap_words=bound)
+        return out
 
 
 def load(model_dir: str | Path, int8: bool = False, device: str | None = None) -> Whisper:
