@@ -26,7 +26,7 @@ def main(backbone: str, out_dir: str) -> None:
     )  # fmt: skip
     torch.manual_seed(config.seed)  # the initial weights fit() starts from
     initial = weights_digest(ToxicityModel(backbone, 0, pooling=config.pooling))
-    model, _ = fit(config, train, np.ones(len(train)))
+    model = fit(config, train, np.ones(len(train))).model
     # deepspeed.comm is initialised only when the Trainer really built a DeepSpeed engine
     engaged = deepspeed.comm.is_initialized()
     zero_stage = int(os.environ["ACCELERATE_DEEPSPEED_ZERO_STAGE"]) if engaged else None

@@ -56,6 +56,27 @@ def test_qlora_quantises_the_frozen_weights_and_still_learns(decoder):
     assert grads and any(g is not None and g.abs().sum() > 0 for g in grads)
 
 
+def test_a_saved_lora_model_keeps_only_its_adapters_and_predicts_the_same(sample_dir, tmp_path):
+    """The base is recorded, not copied; ``base`` on load says where it lies on the predicting machine."""
+    from jigsaw.data import load
+    from jigsaw.experiment import ExperimentConfig
+    from jigsaw.transformer import TransformerModel, fit
+
+    train = load(sample_dir).train.iloc[:64]
+    config = ExperimentConfig(model="transformer", backbone="tiny:qwen2", pooling="last", lora_r=4, max_length=32,
+                              learning_rate=2e-3, batch_size=32, epochs=1)  # fmt: skip
+    model = fit(config, train, torch.ones(len(train)).numpy())
+    model.save(tmp_path / "m")
+    files = {p.name for p in (tmp_path / "m" / "adapter").iterdir()}
+    assert "adapter_model.safetensors" in files and not (tmp_path / "m" / "backbone").exists()
+    texts = ["you idiot", "thanks for this", "what a moron"]
+    base = model.settings["base"]
+    again = TransformerModel.load(tmp_path / "m", base=str(base))
+    assert torch.allclose(torch.tensor(again.predict(texts)), torch.tensor(model.predict(texts)), atol=1e-6)
+    with pytest.raises(OSError):
+        TransformerModel.load(tmp_path / "m", base=str(tmp_path / "no-such-base"))
+
+
 def test_four_bit_needs_lora(decoder):
     with pytest.raises(ValueError, match="needs LoRA"):
         ToxicityModel(decoder, n_aux=0, load_in_4bit=True)
@@ -66,12 +87,10 @@ def test_qlora_fold_on_cuda(decoder, sample_dir):
     """The full-scale path on a GPU: NF4 base on CUDA, bf16 compute, Trainer with bf16 and bucketing."""
     from jigsaw.data import load
     from jigsaw.experiment import ExperimentConfig, sample_weights
-    from jigsaw.transformer import fit_predict
+    from jigsaw.transformer import fit
 
     train = load(sample_dir).train.iloc[:512]
     config = ExperimentConfig(model="transformer", backbone="tiny:qwen2", pooling="last", lora_r=8, load_in_4bit=True,
                               weighting="metric", max_length=64, learning_rate=2e-3, batch_size=32, bf16=True)  # fmt: skip
-    preds = fit_predict(
-        config, train, sample_weights(config, train), {"v": ["you idiot", "thanks for this"]}
-    )["v"]
+    preds = fit(config, train, sample_weights(config, train)).predict(["you idiot", "thanks for this"])
     assert preds.shape == (2,) and ((preds > 0) & (preds < 1)).all()

@@ -42,8 +42,21 @@ def test_checkpoint_ensembling_weights_later_epochs(monkeypatch, sample_dir):
         lstm, "predict", lambda model, ids, pad_id, batch_size: np.full(len(ids), float(next(calls)))
     )
     config = ExperimentConfig(model="lstm", epochs=3, **CPU)
-    out = lstm.fit_predict(config, train, np.ones(len(train)), {"v": ["a comment"]})["v"]
+    out = lstm.fit(config, train, np.ones(len(train)), ["a comment"]).predict(["a comment"])
     assert out[0] == pytest.approx((1 * 1 + 2 * 2 + 4 * 3) / 7)  # epoch e's predictions weighted 2**e
+
+
+def test_a_saved_model_predicts_the_same_and_reads_unseen_words_as_unknown(sample_dir, tmp_path):
+    train = load(sample_dir).train.iloc[:300]
+    config = ExperimentConfig(model="lstm", epochs=2, aux_targets="subtypes", **CPU)
+    model = lstm.fit(config, train, np.ones(len(train)), ["a comment"])
+    model.save(tmp_path / "m")
+    again = lstm.LstmModel.load(tmp_path / "m")
+    texts = [*train["comment_text"].tolist()[:40], "zzqx unseenword"]
+    np.testing.assert_array_equal(again.predict(texts), model.predict(texts))
+    assert len(again.states) == 2 and again.epoch_weights == [1.0, 2.0]
+    assert not any(k.startswith("embedding") for k in again.states[0])  # the frozen matrix is saved once
+    assert again.predict(["zzqx unseenword"])[0] == again.predict(["qqzz otherunseen"])[0]  # both all unknown
 
 
 @pytest.mark.slow
@@ -51,9 +64,8 @@ def test_one_fold_learns_toxicity(sample_dir):
     train = load(sample_dir).train
     fit, valid = train.iloc[:2400], train.iloc[2400:]
     config = ExperimentConfig(model="lstm", weighting="metric", aux_targets="subtypes", epochs=3, **CPU)
-    preds = lstm.fit_predict(
-        config, fit, sample_weights(config, fit), {"valid": valid["comment_text"].tolist()}
-    )["valid"]
+    model = lstm.fit(config, fit, sample_weights(config, fit), valid["comment_text"].tolist())
+    preds = model.predict(valid["comment_text"].tolist())
     assert ((preds > 0) & (preds < 1)).all()
     assert (
         jigsaw_bias_summary(valid["target"], preds, valid[SCORED_IDENTITIES])["overall_auc"] > 0.7

@@ -4,12 +4,13 @@ a bad recipe is refused at parse time."""
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.image import imread
 from transformers import HfArgumentParser
 
-from jigsaw import reproduce, train
+from jigsaw import predict, reproduce, train
 from jigsaw.claims import CLAIMS
 from jigsaw.data import DataError
 from jigsaw.experiment import ExperimentConfig
@@ -47,7 +48,23 @@ def check_run(out: Path, sample_dir: Path, names: list[str]) -> dict:
     assert all(c["text"] in report for c in results["claims"])
     oof = pd.read_csv(out / "tfidf-lr" / "oof.csv")
     assert sorted(oof["fold"].unique()) == [0, 1, 2, 3, 4] and oof["prediction"].notna().all()
+    check_predict(out, sample_dir, best)
     return results
+
+
+def check_predict(out: Path, sample_dir: Path, best: str) -> None:
+    """jigsaw-predict, from models/ and the test files alone, writes the run's own submission again."""
+    manifest = json.loads((out / "models" / "manifest.json").read_text())
+    assert manifest["members"] == ([best] if manifest["blend"] is None else manifest["members"])
+    test_only = out.parent / "kaggle-input"
+    test_only.mkdir()
+    for name in ("test.csv", "sample_submission.csv"):  # no train.csv: predict must not need it
+        (test_only / name).write_bytes((sample_dir / name).read_bytes())
+    predicted = out.parent / "predicted.csv"
+    predict.main(["--models", str(out / "models"), "--data-dir", str(test_only), "--output", str(predicted)])
+    mine, theirs = pd.read_csv(predicted), pd.read_csv(out / "submission.csv")
+    assert mine["id"].tolist() == theirs["id"].tolist()
+    np.testing.assert_allclose(mine["prediction"], theirs["prediction"], atol=1e-6)
 
 
 def test_tfidf_ladder_end_to_end(sample_dir, tmp_path, monkeypatch, capsys):
@@ -98,6 +115,34 @@ def test_train_runs_one_recipe_with_flag_override(sample_dir, tmp_path):
     scores = json.loads((out / "scores.json").read_text())
     assert len(scores["folds"]) == 2  # the flag beat the recipe
     assert json.loads((out / "config.json").read_text())["weighting"] == "metric"
+    assert sorted(p.name for p in (out / "models" / "quick").iterdir()) == [
+        "experiment.json",
+        "fold0",
+        "fold1",
+    ]
+    check_predict(out, sample_dir, "quick")
+
+
+def test_predict_refuses_a_broken_models_folder_in_one_line(sample_dir, tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    with pytest.raises(
+        SystemExit, match=r"^jigsaw-predict: .*manifest\.json: not found \(models/ is written by"
+    ):
+        predict.main(
+            ["--models", str(models), "--data-dir", str(sample_dir), "--output", str(tmp_path / "s.csv")]
+        )
+    predict.write_manifest(models, ["a", "b"], "mean")
+    with pytest.raises(SystemExit, match=r"member 'a': folder .*models/a is missing$"):
+        predict.main(
+            ["--models", str(models), "--data-dir", str(sample_dir), "--output", str(tmp_path / "s.csv")]
+        )
+    (models / "a").mkdir()
+    (models / "b").mkdir()
+    with pytest.raises(SystemExit, match=r"a/experiment\.json: not found"):
+        predict.main(
+            ["--models", str(models), "--data-dir", str(sample_dir), "--output", str(tmp_path / "s.csv")]
+        )
 
 
 def test_unknown_recipe_field_is_refused(tmp_path):

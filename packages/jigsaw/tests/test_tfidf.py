@@ -24,7 +24,18 @@ CONFIG = ExperimentConfig(tfidf_min_df=1)
 
 
 def fit_predict(config, texts, target, weights, probe):
-    return tfidf.fit_predict(config, pd.DataFrame({"comment_text": texts, "target": target}), weights, probe)
+    model = tfidf.fit(config, pd.DataFrame({"comment_text": texts, "target": target}), weights, [])
+    return {name: model.predict(values) for name, values in probe.items()}
+
+
+def test_a_saved_model_predicts_the_same(tmp_path):
+    target = np.array([1, 0, 1, 0, 1, 0, 1, 0] * 3, dtype=float)
+    model = tfidf.fit(
+        CONFIG, pd.DataFrame({"comment_text": TEXTS, "target": target}), np.ones(len(TEXTS)), []
+    )
+    model.save(tmp_path / "m")
+    np.testing.assert_array_equal(tfidf.TfidfModel.load(tmp_path / "m").predict(PROBE["probe"]),
+                                  model.predict(PROBE["probe"]))  # fmt: skip
 
 
 def test_soft_targets_on_hard_labels_match_the_hard_fit():

@@ -13,8 +13,9 @@ from jigsaw.experiment import ExperimentConfig, sample_weights
 from jigsaw.transformer import (
     Collator,
     ToxicityModel,
+    TransformerModel,
     encode,
-    fit_predict,
+    fit,
     head_tail,
     layerwise_groups,
     resolve_backbone,
@@ -109,22 +110,23 @@ def test_dynamic_padding_pads_to_the_longest_in_the_batch():
 
 
 @pytest.mark.slow
-def test_one_fold_learns_toxicity(sample_dir):
+def test_one_fold_learns_toxicity_and_a_saved_model_predicts_the_same(sample_dir, tmp_path):
     train = load(sample_dir).train
-    fit, valid = train.iloc[:2400], train.iloc[2400:]
+    fit_rows, valid = train.iloc[:2400], train.iloc[2400:]
     config = ExperimentConfig(model="transformer", weighting="metric", aux_targets="subtypes+identities", soft_targets=True,
                               backbone="tiny:deberta-v2", max_length=64, head_tokens=16, learning_rate=1e-3, epochs=2)  # fmt: skip
-    preds = fit_predict(config, fit, sample_weights(config, fit), {"valid": valid["comment_text"].tolist()})[
-        "valid"
-    ]
+    model = fit(config, fit_rows, sample_weights(config, fit_rows))
+    preds = model.predict(valid["comment_text"].tolist())
     assert preds.shape == (len(valid),) and ((preds > 0) & (preds < 1)).all()
     assert jigsaw_bias_summary(valid["target"], preds, valid[SCORED_IDENTITIES])["overall_auc"] > 0.8
-    again = fit_predict(config, fit, sample_weights(config, fit), {"valid": valid["comment_text"].tolist()})[
-        "valid"
-    ]
+    again = fit(config, fit_rows, sample_weights(config, fit_rows)).predict(valid["comment_text"].tolist())
     assert again == pytest.approx(preds, abs=1e-6)  # deterministic under the seed
+    model.save(tmp_path / "m")
+    saved = TransformerModel.load(tmp_path / "m")
+    np.testing.assert_allclose(saved.predict(valid["comment_text"].tolist()), preds, atol=1e-6)
+    assert (tmp_path / "m" / "backbone" / "model.safetensors").is_file()
     unbucketed = replace(config, bucketing=False)
-    flat = fit_predict(unbucketed, fit.iloc[:200], np.ones(200), {"v": ["you idiot"]})["v"]
+    flat = fit(unbucketed, fit_rows.iloc[:200], np.ones(200)).predict(["you idiot"])
     assert 0 < flat[0] < 1
 
 

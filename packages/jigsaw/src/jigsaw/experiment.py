@@ -24,7 +24,11 @@ from shared.cv import make_folds
 from shared.metrics import jigsaw_bias_breakdown, jigsaw_bias_summary
 from shared.recipes import FieldError
 
-MODELS = {"tfidf-lr": tfidf.fit_predict, "transformer": transformer.fit_predict, "lstm": lstm.fit_predict}
+# each model kind: fit(config, train, weights, unlabelled, desc) -> a model with predict(texts), save(dir); and load(dir)
+MODELS = {"tfidf-lr": tfidf.fit, "transformer": transformer.fit, "lstm": lstm.fit}
+LOADERS = {"tfidf-lr": tfidf.TfidfModel.load, "transformer": transformer.TransformerModel.load,
+           "lstm": lstm.LstmModel.load}  # fmt: skip
+EXPERIMENT = "experiment.json"  # in models/<name>/: the model kind and its fold folders
 WEIGHTINGS = ("none", "metric")
 WEIGHT_IDENTITIES = ("all", "scored")
 POOLINGS = ("mean", "cls", "last")
@@ -222,8 +226,10 @@ def _eval_sets(data: JigsawData) -> dict[str, pd.DataFrame]:
     return sets
 
 
-def run_experiment(config: ExperimentConfig, data: JigsawData, out_dir: Path) -> ExperimentResult:
-    """Cross-validate ``config`` on ``data.train`` and write its artefacts into ``out_dir``.
+def run_experiment(config: ExperimentConfig, data: JigsawData, out_dir: Path,
+                   models_dir: Path | None = None) -> ExperimentResult:  # fmt: skip
+    """Cross-validate ``config`` on ``data.train`` and write its artefacts into ``out_dir``; with ``models_dir``,
+    each fold's model is saved there (``fold<k>/`` and ``experiment.json``: what :func:`load_folds` reads).
 
     One bar per rung counts the folds; the transformer and the LSTM add one bar per fold over its steps."""
     start = time.perf_counter()
@@ -232,19 +238,50 @@ def run_experiment(config: ExperimentConfig, data: JigsawData, out_dir: Path) ->
     eval_sets = _eval_sets(data)
     oof = np.zeros(len(train))
     sums = {name: np.zeros(len(frame)) for name, frame in eval_sets.items()}
+    save = models_dir is not None and is_main_process()
     for fold in progress(range(config.n_folds), desc=config.name, unit="fold"):
         fit, valid = (train["fold"] != fold).to_numpy(), (train["fold"] == fold).to_numpy()
         predict_on = {"valid": train.loc[valid, "comment_text"].tolist()}
         predict_on |= {name: frame["comment_text"].tolist() for name, frame in eval_sets.items()}
         desc = f"{config.name} fold {fold + 1}/{config.n_folds}"
-        preds = MODELS[config.model](config, train.loc[fit], weights[fit], predict_on, desc=desc)
-        oof[valid] = preds.pop("valid")
-        for name, values in preds.items():
-            sums[name] += values / config.n_folds
+        unlabelled = [t for texts in predict_on.values() for t in texts]
+        model = MODELS[config.model](config, train.loc[fit], weights[fit], unlabelled, desc=desc)
+        oof[valid] = model.predict(predict_on.pop("valid"))
+        for name, texts in predict_on.items():
+            sums[name] += model.predict(texts) / config.n_folds
+        if save:
+            model.save(models_dir / f"fold{fold}")
+    if save:
+        (models_dir / EXPERIMENT).write_text(json.dumps(
+            {"name": config.name, "model": config.model, "folds": [f"fold{k}" for k in range(config.n_folds)]},
+            indent=2) + "\n")  # fmt: skip
     result = summarize(config.name, train, oof, sums, data, time.perf_counter() - start)
     if is_main_process():
         write_artifacts(result, asdict(config), train, data, out_dir)
     return result
+
+
+def predict_saved(models_dir: Path, texts: list[str], base: str | None = None) -> np.ndarray:
+    """P(toxic) of ``texts`` from an experiment's saved fold models: their mean, as the run computed its test
+    predictions (``base``: where a LoRA model's base lies on this machine)."""
+    path = models_dir / EXPERIMENT
+    if not path.is_file():
+        raise DataError(f"{path}: not found (models/ is written by jigsaw-reproduce and jigsaw-train)")
+    saved = json.loads(path.read_text())
+    kind = saved.get("model")
+    if kind not in LOADERS:
+        raise DataError(f"{path}: model {kind!r} is not one of {' | '.join(sorted(LOADERS))}")
+    total = np.zeros(len(texts))
+    for fold in progress(saved["folds"], desc=f"{saved['name']}", unit="fold"):
+        if not (models_dir / fold).is_dir():
+            raise DataError(f"{path}: fold folder {models_dir / fold} is missing")
+        model = (
+            LOADERS[kind](models_dir / fold, base)
+            if kind == "transformer"
+            else LOADERS[kind](models_dir / fold)
+        )
+        total += model.predict(texts) / len(saved["folds"])
+    return total
 
 
 def is_main_process() -> bool:

@@ -17,12 +17,16 @@ those predictions is the technique itself, and the model is not a transformer.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import torch
 from gensim.models import KeyedVectors, Word2Vec
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from jigsaw.data import aux_columns
@@ -115,21 +119,64 @@ class LstmClassifier(nn.Module):
         return {"loss": weighted_bce_with_aux(logits, target, weight, aux, self.aux_weight), "logits": logits}
 
 
-def fit_predict(
-    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]], desc: str = "training"
-) -> dict[str, np.ndarray]:
-    """Train the BiLSTM on one fold (one progress bar named ``desc`` over its steps); return the
-    epoch-weighted average prediction for each named text list."""
+class LstmModel:
+    """A trained BiLSTM with what its predictions need: the vocabulary, the frozen embedding matrix, and the
+    trainable weights after each epoch with the epoch's weight in the checkpoint average."""
+
+    def __init__(self, vocab: Vocabulary, matrix: np.ndarray, states: list[dict], epoch_weights: list[float],
+                 n_aux: int, config) -> None:  # fmt: skip
+        self.vocab, self.matrix, self.states, self.epoch_weights = vocab, matrix, states, epoch_weights
+        self.n_aux, self.hidden = n_aux, config.lstm_hidden
+        self.max_length, self.batch_size = config.max_length, config.batch_size * 4
+
+    def predict(self, texts: list[str]) -> np.ndarray:
+        """The epoch-weighted average of each epoch's P(toxic); words outside the vocabulary are unknown."""
+        ids = [self.vocab.encode(tokenize(t), self.max_length) for t in texts]
+        model = LstmClassifier(self.matrix, self.hidden, self.n_aux)
+        total = np.zeros(len(ids))
+        for state, weight in zip(self.states, self.epoch_weights, strict=True):
+            model.load_state_dict(state, strict=False)  # the embedding is the frozen matrix
+            total += weight * predict(model, ids, pad_id=0, batch_size=self.batch_size)
+        return total / sum(self.epoch_weights)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "vocab.json").write_text(json.dumps(self.vocab.words, ensure_ascii=False) + "\n")
+        np.save(directory / "embeddings.npy", self.matrix)
+        for epoch, state in enumerate(self.states):
+            save_file(state, str(directory / f"epoch{epoch}.safetensors"))
+        meta = {"epoch_weights": self.epoch_weights, "n_aux": self.n_aux, "lstm_hidden": self.hidden,
+                "max_length": self.max_length, "batch_size": self.batch_size // 4}  # fmt: skip
+        (directory / "lstm.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> LstmModel:
+        meta = json.loads((directory / "lstm.json").read_text())
+        vocab = Vocabulary([])
+        vocab.words = json.loads((directory / "vocab.json").read_text())
+        vocab.index = {w: i for i, w in enumerate(vocab.words)}
+        states = [
+            load_file(str(directory / f"epoch{k}.safetensors")) for k in range(len(meta["epoch_weights"]))
+        ]
+        config = SimpleNamespace(lstm_hidden=meta["lstm_hidden"], max_length=meta["max_length"],
+                                 batch_size=meta["batch_size"])  # fmt: skip
+        return cls(
+            vocab, np.load(directory / "embeddings.npy"), states, meta["epoch_weights"], meta["n_aux"], config
+        )
+
+
+def fit(
+    config, train: pd.DataFrame, weights: np.ndarray, unlabelled: list[str], desc: str = "training"
+) -> LstmModel:
+    """Train the BiLSTM on one fold (one progress bar named ``desc`` over its steps). The word vectors are trained
+    on the fold's comments and ``unlabelled`` (the texts to be predicted: no labels, so no leakage), and their
+    words are the vocabulary."""
     rng = np.random.default_rng(config.seed)
     tokenized = [tokenize(t) for t in train["comment_text"]]
-    to_predict = {name: [tokenize(t) for t in texts] for name, texts in predict_on.items()}
-    corpus = tokenized + [w for texts in to_predict.values() for w in texts]
+    corpus = tokenized + [tokenize(t) for t in unlabelled]
     vocab = Vocabulary(corpus)
     matrix = embedding_matrix(vocab, corpus, config.embedding_dim, config.seed, config.embedding_path)
     ids = [vocab.encode(w, config.max_length) for w in tokenized]
-    predict_ids = {
-        name: [vocab.encode(w, config.max_length) for w in texts] for name, texts in to_predict.items()
-    }
     target = train["target"].to_numpy(dtype=np.float64)
     extra = {
         "target": target if config.soft_targets else (target >= 0.5).astype(np.float64),
@@ -141,8 +188,7 @@ def fit_predict(
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 0.6**epoch)
     collate = Collator(pad_id=0)
-    sums = {name: np.zeros(len(x)) for name, x in predict_ids.items()}
-    total_weight = 0.0
+    states, epoch_weights = [], []
     n_batches = -(-len(ids) // config.batch_size)
     bar = progress(desc=desc, total=int(config.epochs) * n_batches, unit="step")
     for epoch in range(int(config.epochs)):
@@ -161,10 +207,10 @@ def fit_predict(
             optimizer.step()
             bar.update()
         scheduler.step()
-        epoch_weight = 2.0**epoch
-        for name, x in predict_ids.items():
-            sums[name] += epoch_weight * predict(model, x, pad_id=0, batch_size=config.batch_size * 4)
-        model.train()
-        total_weight += epoch_weight
+        # checkpoint ensembling: each epoch's weights kept, later epochs weighted 2**epoch
+        states.append(
+            {k: v.detach().clone() for k, v in model.state_dict().items() if not k.startswith("embedding")}
+        )
+        epoch_weights.append(2.0**epoch)
     bar.close()
-    return {name: values / total_weight for name, values in sums.items()}
+    return LstmModel(vocab, matrix, states, epoch_weights, extra["aux"].shape[1], config)

@@ -13,6 +13,7 @@ and ``--verbose`` (keep the libraries' own output on the console instead of ``ru
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import replace
@@ -35,6 +36,7 @@ from jigsaw.experiment import (
     write_artifacts,
 )
 from jigsaw.paths import resolve_data_dir, run_dir
+from jigsaw.predict import write_manifest
 from jigsaw.report import identity_heatmap, metric_table
 from shared import report
 from shared.console import log_to_file, progress
@@ -222,7 +224,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"error: {err}")
     out = run_dir(args.output_dir, "reproduce")
     log = log_to_file(out / "run.log", verbose=args.verbose)
-    singles = [run_experiment(config, data, out / config.name) for config in configs]
+    models = out / "models"
+    singles = [run_experiment(config, data, out / config.name, models / config.name) for config in configs]
     results = singles + run_blends(singles, data, train, out)
     claims = check_claims(
         {r.name: r.oof for r in results}, {r.name: r.cv["final"] for r in results},
@@ -230,6 +233,11 @@ def main(argv: list[str] | None = None) -> None:
     )  # fmt: skip
     best = max(results, key=lambda r: r.cv["final"])
     (out / "submission.csv").write_bytes((out / best.name / "submission.csv").read_bytes())
+    if best.name in {r.name for r in singles}:
+        write_manifest(models, [best.name])
+    else:  # a blend: its config.json names the method, the members and the weights
+        blend = json.loads((out / best.name / "config.json").read_text())
+        write_manifest(models, blend["models"], blend["method"], blend["weights"])
     experiments = [
         {
             "name": r.name,
@@ -250,4 +258,5 @@ def main(argv: list[str] | None = None) -> None:
     write_report(out, results, claims, data_name, args.preset)
     print(metric_table(results))
     print_claims(claims)
-    print(f"wrote {out}: report.md, results.json, submission.csv (from {best.name}); library output in {log}")
+    print(f"wrote {out}: report.md, results.json, submission.csv (from {best.name}), models/ for jigsaw-predict; "
+          f"library output in {log}")  # fmt: skip

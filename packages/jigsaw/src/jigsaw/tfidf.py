@@ -7,6 +7,9 @@ weight ``1 - t``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import joblib
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -14,11 +17,33 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 
-def fit_predict(
-    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]], desc: str = ""
-) -> dict[str, np.ndarray]:
-    """Fit on ``train`` (``comment_text``, ``target``) and return P(toxic) for each named list of texts.
-    ``desc`` (the other models' progress-bar name) is not used: a fit takes seconds, the rung's bar is enough."""
+class TfidfModel:
+    """A fitted vectorizer and logistic regression; saved with joblib (scikit-learn's own persistence)."""
+
+    FILE = "tfidf-lr.joblib"
+
+    def __init__(self, vectorizer: TfidfVectorizer, model: LogisticRegression):
+        self.vectorizer, self.model = vectorizer, model
+
+    def predict(self, texts: list[str]) -> np.ndarray:
+        """P(toxic) of each text."""
+        return self.model.predict_proba(self.vectorizer.transform(texts))[:, 1]
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        joblib.dump({"vectorizer": self.vectorizer, "model": self.model}, directory / self.FILE)
+
+    @classmethod
+    def load(cls, directory: Path) -> TfidfModel:
+        saved = joblib.load(directory / cls.FILE)
+        return cls(saved["vectorizer"], saved["model"])
+
+
+def fit(
+    config, train: pd.DataFrame, weights: np.ndarray, unlabelled: list[str], desc: str = ""
+) -> TfidfModel:
+    """Fit on ``train`` (``comment_text``, ``target``). ``unlabelled`` (the texts to be predicted, which the LSTM's
+    word vectors read) and ``desc`` (the other models' progress-bar name) are not used: a fit takes seconds."""
     texts, target = train["comment_text"].tolist(), train["target"].to_numpy(dtype=np.float64)
     vectorizer = TfidfVectorizer(
         ngram_range=(1, config.tfidf_ngram_max),
@@ -36,6 +61,4 @@ def fit_predict(
         labels, sample_weight = (target >= 0.5).astype(int), weights
     model = LogisticRegression(C=config.lr_c, max_iter=2000)
     model.fit(features, labels, sample_weight=sample_weight)
-    return {
-        name: model.predict_proba(vectorizer.transform(values))[:, 1] for name, values in predict_on.items()
-    }
+    return TfidfModel(vectorizer, model)

@@ -1,4 +1,5 @@
-"""``jigsaw-train --config recipe.yaml``: one experiment, cross-validated, with its submission file.
+"""``jigsaw-train --config recipe.yaml``: one experiment, cross-validated, with its submission file and its fold
+models in ``models/`` for ``jigsaw-predict``.
 
 Any recipe field is also a flag (``--n_folds 3``); ``--data-dir``/``--output-dir`` may be spelled with
 dashes or underscores. A bad recipe value stops the command at parse time with one line, before any data
@@ -15,6 +16,7 @@ from transformers import HfArgumentParser
 from jigsaw.data import DataError, load
 from jigsaw.experiment import ExperimentConfig, is_main_process, run_experiment
 from jigsaw.paths import resolve_data_dir, run_dir
+from jigsaw.predict import write_manifest
 from shared.console import log_to_file
 from shared.recipes import ConfigError, parse_config
 
@@ -45,7 +47,9 @@ def main(argv: list[str] | None = None) -> None:
         data = load(data_dir)
         out = run_dir(run.output_dir, config.name)
         log = log_to_file(out / "run.log", verbose=run.verbose)
-        result = run_experiment(config, data, out)
+        result = run_experiment(config, data, out, out / "models" / config.name)
+        if is_main_process():
+            write_manifest(out / "models", [config.name])
     except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
     if is_main_process():

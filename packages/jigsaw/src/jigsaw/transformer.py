@@ -18,13 +18,17 @@ eval sampler would return predictions in sampler order.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
+from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import (
     AutoModel,
@@ -71,24 +75,29 @@ def encode(
     return [prefix + head_tail(ids, max_content, head_tokens) + suffix for ids in bodies]
 
 
-def load_backbone(path: str, lora_r: int, lora_alpha: int, load_in_4bit: bool) -> nn.Module:
-    """``AutoModel.from_pretrained``; with ``lora_r`` > 0 only LoRA adapters on every linear layer are trained
-    (the LLM classifier of §6.8), and ``load_in_4bit`` adds NF4 quantisation of the frozen weights (QLoRA;
-    bitsandbytes runs it on CPU too, slowly)."""
-    if not lora_r:
-        if load_in_4bit:
-            raise ValueError(
-                "load_in_4bit needs LoRA (lora_r > 0): quantised weights cannot be fine-tuned directly"
-            )
+def load_base(path: str, load_in_4bit: bool) -> nn.Module:
+    """``AutoModel.from_pretrained``, with NF4 4-bit weights when ``load_in_4bit`` (bitsandbytes; on CUDA each
+    process's model on its own GPU, ``LOCAL_RANK`` under ``accelerate launch``; on CPU too, slowly)."""
+    if not load_in_4bit:
         return AutoModel.from_pretrained(path)
-    kwargs = {}
-    if load_in_4bit:
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=torch.bfloat16 if torch.cuda.is_available() else torch.float32,
-        )  # fmt: skip
-        kwargs["device_map"] = {"": 0} if torch.cuda.is_available() else "cpu"
-    model = AutoModel.from_pretrained(path, **kwargs)
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=torch.bfloat16 if torch.cuda.is_available() else torch.float32,
+    )  # fmt: skip
+    device_map = {"": int(os.environ.get("LOCAL_RANK", "0"))} if torch.cuda.is_available() else "cpu"
+    return AutoModel.from_pretrained(path, quantization_config=quantization, device_map=device_map)
+
+
+def load_backbone(path: str, lora_r: int, lora_alpha: int, load_in_4bit: bool) -> nn.Module:
+    """The backbone to train: all of it, or with ``lora_r`` > 0 only LoRA adapters on every linear layer (the LLM
+    classifier of §6.8), over NF4 4-bit frozen weights with ``load_in_4bit`` (QLoRA)."""
+    if not lora_r and load_in_4bit:
+        raise ValueError(
+            "load_in_4bit needs LoRA (lora_r > 0): quantised weights cannot be fine-tuned directly"
+        )
+    model = load_base(path, load_in_4bit)
+    if not lora_r:
+        return model
     if load_in_4bit:
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=torch.cuda.is_available())
     return get_peft_model(
@@ -100,13 +109,18 @@ class ToxicityModel(nn.Module):
     """Backbone + pooled representation + one linear layer: logit 0 is toxicity, the rest auxiliary."""
 
     def __init__(
-        self, backbone: str, n_aux: int, pooling: str = "mean", aux_weight: float = 1.0, dropout: float = 0.1,
-        lora_r: int = 0, lora_alpha: int = 32, load_in_4bit: bool = False,
+        self, backbone: str | nn.Module, n_aux: int, pooling: str = "mean", aux_weight: float = 1.0,
+        dropout: float = 0.1, lora_r: int = 0, lora_alpha: int = 32, load_in_4bit: bool = False,
     ):  # fmt: skip
+        """``backbone``: a path or hub id loaded by :func:`load_backbone`, or a loaded backbone (a saved model)."""
         super().__init__()
         if pooling not in ("mean", "cls", "last"):
             raise ValueError(f"pooling: {pooling!r} is not one of mean | cls | last")
-        self.backbone = load_backbone(backbone, lora_r, lora_alpha, load_in_4bit)
+        self.backbone = (
+            backbone
+            if isinstance(backbone, nn.Module)
+            else load_backbone(backbone, lora_r, lora_alpha, load_in_4bit)
+        )
         self.pooling, self.aux_weight = pooling, aux_weight
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.backbone.config.hidden_size, 1 + n_aux)
@@ -198,11 +212,54 @@ def pad_token_id(tokenizer: PreTrainedTokenizerBase) -> int:
     return tokenizer.eos_token_id
 
 
-def fit(
-    config, train: pd.DataFrame, weights: np.ndarray, desc: str = "training"
-) -> tuple[ToxicityModel, PreTrainedTokenizerBase]:
+class TransformerModel:
+    """A fine-tuned :class:`ToxicityModel` with its tokenizer and encoding settings. Saved: the tokenizer, the
+    backbone (or, with LoRA, only the adapters and the base's id or path), the head, and ``transformer.json``."""
+
+    META = "transformer.json"
+
+    def __init__(self, model: ToxicityModel, tokenizer: PreTrainedTokenizerBase, settings: dict) -> None:
+        self.model, self.tokenizer, self.settings = model, tokenizer, settings
+
+    def predict(self, texts: list[str]) -> np.ndarray:
+        s = self.settings
+        ids = encode(self.tokenizer, texts, s["max_length"], s["head_tokens"])
+        return predict(self.model, ids, pad_token_id(self.tokenizer), s["batch_size"] * 2)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.save_pretrained(directory / "tokenizer")
+        # a PEFT backbone saves its adapters only (adapter_config.json names the base)
+        self.model.backbone.save_pretrained(
+            directory / ("adapter" if self.settings["lora_r"] else "backbone")
+        )
+        save_file(
+            {k: v.contiguous() for k, v in self.model.head.state_dict().items()},
+            str(directory / "head.safetensors"),
+        )
+        (directory / self.META).write_text(json.dumps(self.settings, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path, base: str | None = None) -> TransformerModel:
+        """The saved model, offline; ``base`` replaces the recorded base of a LoRA model (where the base model lies
+        on this machine, e.g. a Kaggle dataset)."""
+        s = json.loads((directory / cls.META).read_text())
+        if s["lora_r"]:
+            base_model = load_base(base or s["base"], s["load_in_4bit"])
+            backbone = PeftModel.from_pretrained(base_model, directory / "adapter")
+        else:
+            backbone = AutoModel.from_pretrained(directory / "backbone")
+        model = ToxicityModel(backbone, s["n_aux"], pooling=s["pooling"])
+        model.head.load_state_dict(load_file(str(directory / "head.safetensors")))
+        if torch.cuda.is_available() and not s["load_in_4bit"]:
+            model.to("cuda")
+        return cls(model.eval(), AutoTokenizer.from_pretrained(directory / "tokenizer"), s)
+
+
+def fit(config, train: pd.DataFrame, weights: np.ndarray, unlabelled: list[str] | None = None,
+        desc: str = "training") -> TransformerModel:  # fmt: skip
     """Fine-tune ``config.backbone`` on one fold (``comment_text``, ``target``, auxiliary columns), with one
-    progress bar named ``desc``.
+    progress bar named ``desc``; ``unlabelled`` is not used (the LSTM's word vectors read it).
 
     Launched with ``accelerate launch`` (see ``competitions/jigsaw/recipes/accelerate/``) the Trainer runs
     DDP or DeepSpeed ZeRO-2 across the processes and every rank ends with the same weights."""
@@ -240,21 +297,7 @@ def fit(
             model=model, args=args, train_dataset=rows, data_collator=collator, optimizers=(optimizer, None)
         )
         quiet_trainer(trainer, desc).train()
-    return model, tokenizer
-
-
-def fit_predict(
-    config, train: pd.DataFrame, weights: np.ndarray, predict_on: dict[str, list[str]], desc: str = "training"
-) -> dict[str, np.ndarray]:
-    """Fine-tune on one fold (one progress bar named ``desc``) and return P(toxic) for each named list of texts."""
-    model, tokenizer = fit(config, train, weights, desc)
-    pad_id = pad_token_id(tokenizer)
-    return {
-        name: predict(
-            model,
-            encode(tokenizer, values, config.max_length, config.head_tokens),
-            pad_id,
-            config.batch_size * 2,
-        )
-        for name, values in predict_on.items()
-    }
+    settings = {"base": backbone, "lora_r": config.lora_r, "load_in_4bit": config.load_in_4bit,
+                "pooling": config.pooling, "n_aux": int(aux.shape[1]), "max_length": config.max_length,
+                "head_tokens": config.head_tokens, "batch_size": config.batch_size}  # fmt: skip
+    return TransformerModel(model, tokenizer, settings)

@@ -1,0 +1,103 @@
+"""``jigsaw-predict --models DIR [--data-dir DIR] [--output FILE]``: the submission from saved models alone.
+
+A reproduce or train run's ``models/`` holds each experiment's fold models (``<name>/fold<k>/``, with
+``<name>/experiment.json``) and ``manifest.json``, which names the submitted system: one experiment, or a blend
+of several with its method and weights. From it and ``test.csv`` + ``sample_submission.csv`` only — no training
+data, no network — this writes ``submission.csv``: each member the mean of its fold models, then the blend, as the
+run computed its own test predictions. A Kaggle notebook cell::
+
+    !pip install --no-index --find-links /kaggle/input/kls-wheels jigsaw
+    !jigsaw-predict --models /kaggle/input/jigsaw-models \\
+        --data-dir /kaggle/input/jigsaw-unintended-bias-in-toxicity-classification --output submission.csv
+
+A LoRA experiment saves its adapters and the base model's id or path: ``--base-model`` says where that base lies
+on the machine that predicts (a Kaggle dataset of the base model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from jigsaw.blend import METHODS, combine
+from jigsaw.data import DataError, load_sample_submission, load_test
+from jigsaw.experiment import predict_saved
+from jigsaw.submission import write_submission
+from shared.console import log_to_file
+
+MANIFEST = "manifest.json"
+
+
+def write_manifest(models: Path, members: list[str], method: str | None = None,
+                   weights: list[float] | None = None) -> Path:  # fmt: skip
+    """``manifest.json``: the experiments the submission uses; with ``method`` (a :data:`jigsaw.blend.METHODS`
+    name; ``optuna`` means the mean with ``weights``) their blend."""
+    models.mkdir(parents=True, exist_ok=True)
+    blend = None if method is None else {"method": method, "weights": weights}
+    path = models / MANIFEST
+    path.write_text(json.dumps({"members": members, "blend": blend}, indent=2) + "\n")
+    return path
+
+
+def read_manifest(models: Path) -> dict:
+    path = models / MANIFEST
+    if not path.is_file():
+        raise DataError(f"{path}: not found (models/ is written by jigsaw-reproduce and jigsaw-train)")
+    manifest = json.loads(path.read_text())
+    members, blend = manifest.get("members"), manifest.get("blend")
+    if not members:
+        raise DataError(f"{path}: 'members' is empty")
+    for name in members:
+        if not (models / name).is_dir():
+            raise DataError(f"{path}: member {name!r}: folder {models / name} is missing")
+    if blend is None and len(members) != 1:
+        raise DataError(f"{path}: {len(members)} members and no 'blend'")
+    if blend is not None and blend.get("method") not in METHODS:
+        raise DataError(f"{path}: blend method {blend.get('method')!r} is not one of {' | '.join(METHODS)}")
+    return manifest
+
+
+def predict_texts(models: Path, texts: list[str], base: str | None = None) -> np.ndarray:
+    """P(toxic) of ``texts`` by the manifest's system."""
+    manifest = read_manifest(models)
+    preds = np.column_stack([predict_saved(models / name, texts, base) for name in manifest["members"]])
+    blend = manifest["blend"]
+    if blend is None:
+        return preds[:, 0]
+    if blend["method"] == "optuna":  # the mean blend with the weights Optuna found
+        return combine(preds, np.asarray(blend["weights"]))
+    return combine(preds, method=blend["method"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", required=True, help="the models/ folder of a reproduce or train run")
+    parser.add_argument("--data-dir", "--data_dir", default=None,
+                        help="folder with test.csv and sample_submission.csv (default: the chapter's data)")  # fmt: skip
+    parser.add_argument("--output", default="submission.csv", help="where to write the submission")
+    parser.add_argument("--base-model", "--base_model", default=None,
+                        help="where the base model of a LoRA experiment lies on this machine")  # fmt: skip
+    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
+    args = parser.parse_args(argv)
+    from jigsaw.paths import resolve_data_dir
+
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    log = log_to_file(output.with_suffix(".log"), verbose=args.verbose)
+    try:
+        data_dir, _ = resolve_data_dir(args.data_dir)
+        test = load_test(Path(data_dir) / "test.csv")
+        sample = load_sample_submission(Path(data_dir) / "sample_submission.csv", test)
+        preds = predict_texts(Path(args.models), test["comment_text"].tolist(), args.base_model)
+    except DataError as err:
+        sys.exit(f"jigsaw-predict: {err}")
+    write_submission(sample, test["id"], preds, output)
+    print(f"jigsaw-predict: {len(test)} comments scored into {output}; library output in {log}")
+
+
+if __name__ == "__main__":
+    main()
