@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pii import experiment
+from pii import experiment, predict
 from pii.data import DataError, Document, PiiData, label_frame, load_competition
 from pii.decode import decode_documents
 from pii.experiment import ExperimentConfig, folded, run_experiment
@@ -149,6 +149,32 @@ def test_a_cpu_run_writes_artefacts_whose_scores_recompute_from_the_probabilitie
     validate_submission(submission, data.test)
     expected = submission_rows(data.test, decode_documents(test_probs, data.test, 0.99))
     pd.testing.assert_frame_equal(submission, expected, check_dtype=False)
+    # pii-predict, from models/ and test.json alone, writes the same submission
+    test_only = tmp_path / "kaggle-input"
+    test_only.mkdir()
+    (test_only / "test.json").write_bytes((small_dir / "test.json").read_bytes())
+    predict.main(
+        ["--models", str(out / "models"), "--data-dir", str(test_only), "--output", str(tmp_path / "p.csv")]
+    )
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "p.csv"), submission)
+
+
+def test_predict_refuses_a_broken_models_folder_in_one_line(small_dir, tmp_path):
+    models = tmp_path / "models"
+    argv = ["--models", str(models), "--data-dir", str(small_dir), "--output", str(tmp_path / "s.csv")]
+    with pytest.raises(
+        SystemExit, match=r"^pii-predict: .*manifest\.json: not found \(models/ is written by"
+    ):
+        predict.main(argv)
+    predict.write_manifest(models, ["m"], "thresholds", rules=True)
+    with pytest.raises(SystemExit, match=r"member 'm': folder .*models/m is missing$"):
+        predict.main(argv)
+    (models / "m").mkdir()
+    with pytest.raises(SystemExit, match=r"decoding 'thresholds' needs 'thresholds'$"):
+        predict.main(argv)
+    predict.write_manifest(models, ["m"], "experiment", rules=False)
+    with pytest.raises(SystemExit, match=r"m/experiment\.json: not found"):
+        predict.main(argv)
 
 
 @pytest.mark.parametrize(

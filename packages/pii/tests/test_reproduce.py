@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pii import predict
 from pii.data import DataError, Document, PiiData, label_frame, load_competition, load_documents
 from pii.decode import argmax_decode, tune_thresholds
+from pii.experiment import predict_saved
 from pii.labels import ENTITY_TYPES, LABEL2ID, LABELS
 from pii.report import claims, per_label
 from pii.reproduce import ReproduceArguments, cross_fitted, external_set, main, scored, subset
@@ -106,6 +108,26 @@ def test_the_submission_is_valid_for_the_test_set_and_the_report_shows_every_par
     assert "External data (model B): 20 essays, generated LLM-style essays" in report
     assert sum(report.count(f"- [{v}]") for v in ("holds", "does not hold", "not decided")) == 4
     assert (run / "run.log").stat().st_size > 0  # the libraries' chatter went to the run's log
+
+
+@pytest.mark.slow
+def test_predict_writes_the_submission_again_from_the_saved_models_alone(run, sample_dir, tmp_path):
+    manifest = json.loads((run / "models" / "manifest.json").read_text())
+    best = max(json.loads((run / "results.json").read_text())["experiments"], key=lambda e: e["cv"])["name"]
+    assert manifest["members"] == (["model-a", "model-b"] if best == "ensemble" else manifest["members"])
+    test = load_competition(sample_dir).test
+    for name in ("model-a", "model-b"):  # each experiment's saved folds give its test probabilities again
+        probs, _ = predict_saved(run / "models" / name, test)
+        saved = np.load(run / name / "test_probs.npz")
+        for doc, p in zip(test, probs, strict=True):
+            np.testing.assert_allclose(p, saved[str(doc.document)], atol=1e-6)
+    test_only = tmp_path / "kaggle-input"
+    test_only.mkdir()
+    (test_only / "test.json").write_bytes((sample_dir / "test.json").read_bytes())
+    predict.main(
+        ["--models", str(run / "models"), "--data-dir", str(test_only), "--output", str(tmp_path / "p.csv")]
+    )
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "p.csv"), pd.read_csv(run / "submission.csv"))
 
 
 def test_config_errors_stop_with_one_line_and_are_not_data_errors(tmp_path, monkeypatch):

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
+from transformers import AutoModelForTokenClassification, AutoTokenizer
 from transformers.trainer_utils import SchedulerType
 
 from pii.data import DataError, Document, PiiData, label_frame
@@ -31,6 +33,7 @@ from shared.recipes import FieldError
 DECODINGS = ("argmax", "threshold")
 LABEL_MODES = ("all", "first")
 SCHEDULERS = frozenset(s.value for s in SchedulerType)
+EXPERIMENT = "experiment.json"  # in models/<name>/: the config and the fold folders
 
 
 @dataclass
@@ -166,9 +169,11 @@ def score(doc_probs: list[np.ndarray], docs: list[Document], config: ExperimentC
     return pii_fbeta(label_frame(docs), predicted[["document", "token", "label"]], beta=5.0)
 
 
-def run_experiment(config: ExperimentConfig, data: PiiData, out_dir: Path) -> ExperimentResult:
+def run_experiment(config: ExperimentConfig, data: PiiData, out_dir: Path,
+                   models_dir: Path | None = None) -> ExperimentResult:  # fmt: skip
     """Cross-validate ``config`` on ``data.train`` (plus every fold training on all of ``data.extra``) and
-    write its artefacts into ``out_dir``."""
+    write its artefacts into ``out_dir``; with ``models_dir`` each fold's model and tokenizer are saved there
+    (``fold<k>/``, and ``experiment.json``: what :func:`predict_saved` reads)."""
     start = time.perf_counter()
     train, test = data.train, data.test
     extra = [doc for docs in data.extra.values() for doc in docs]
@@ -177,6 +182,7 @@ def run_experiment(config: ExperimentConfig, data: PiiData, out_dir: Path) -> Ex
     run_config = replace(
         config, backbone=resolve_backbone(config.backbone, [d.full_text for d in train + extra])
     )
+    save = models_dir is not None and is_main_process()
     oof: list[np.ndarray | None] = [None] * len(train)
     test_sum = None
     for k in range(config.n_folds):
@@ -189,7 +195,13 @@ def run_experiment(config: ExperimentConfig, data: PiiData, out_dir: Path) -> Ex
             oof[i] = probs
         probs = predict(model, tokenizer, test, run_config)
         test_sum = probs if test_sum is None else [a + b for a, b in zip(test_sum, probs, strict=True)]
+        if save:
+            model.save_pretrained(models_dir / f"fold{k}")
+            tokenizer.save_pretrained(models_dir / f"fold{k}")
         del model, tokenizer  # before the next fold loads its own
+    if save:
+        saved = {"config": asdict(config), "folds": [f"fold{k}" for k in range(config.n_folds)]}
+        (models_dir / EXPERIMENT).write_text(json.dumps(saved, indent=2) + "\n")
     mean_test = [p / np.float32(config.n_folds) for p in test_sum]
     members = [np.flatnonzero(fold == k) for k in range(config.n_folds)]
     result = ExperimentResult(
@@ -205,6 +217,27 @@ def run_experiment(config: ExperimentConfig, data: PiiData, out_dir: Path) -> Ex
     if is_main_process():
         write_artifacts(result, config, data, out_dir)
     return result
+
+
+def predict_saved(models_dir: Path, docs: list[Document]) -> tuple[list[np.ndarray], ExperimentConfig]:
+    """An experiment's probabilities for ``docs`` from its saved fold models (their mean, as the run computed its
+    test probabilities), and its config."""
+    path = models_dir / EXPERIMENT
+    if not path.is_file():
+        raise DataError(f"{path}: not found (models/ is written by pii-reproduce and pii-train)")
+    saved = json.loads(path.read_text())
+    config = ExperimentConfig(**saved["config"])
+    total = None
+    for name in saved["folds"]:
+        if not (models_dir / name).is_dir():
+            raise DataError(f"{path}: fold folder {models_dir / name} is missing")
+        model = AutoModelForTokenClassification.from_pretrained(models_dir / name)
+        if torch.cuda.is_available():
+            model.to("cuda")
+        probs = predict(model, AutoTokenizer.from_pretrained(models_dir / name), docs, config)
+        total = probs if total is None else [a + b for a, b in zip(total, probs, strict=True)]
+        del model
+    return [p / np.float32(len(saved["folds"])) for p in total], config
 
 
 def labelled_test(data: PiiData) -> list[Document]:

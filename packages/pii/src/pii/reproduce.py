@@ -35,6 +35,7 @@ from pii.decode import Thresholds, argmax_decode, average_probs, tune_thresholds
 from pii.experiment import ExperimentConfig, labelled_test, run_experiment
 from pii.paths import open_run, resolve_data_dir
 from pii.postprocess import apply_rules
+from pii.predict import write_manifest
 from pii.scores import document_counts, fold_f5, micro_f5
 from pii.submission import write_submission
 from pii.synth import write_documents
@@ -227,15 +228,18 @@ def ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path):
     data = subset(whole, n_train, args.seed)
     extra, external = external_set(args, preset, whole, data_dir, out)
     base = ExperimentConfig(name="model-a", seed=args.seed, decoding="argmax", **settings_for(args, preset))
-    a = run_experiment(base, data, out / "model-a")
+    models = out / "models"
+    a = run_experiment(base, data, out / "model-a", models / "model-a")
     fold = a.fold
     argmax = scored("argmax", data, fold, [argmax_decode(p) for p in a.oof], [argmax_decode(p) for p in a.test],
                     a.seconds, "model A")  # fmt: skip
-    threshold, _ = threshold_rung(
+    threshold, tuned_a = threshold_rung(
         "o-threshold", a.oof, a.test, fold, data, "model A, thresholds cross-fitted"
     )
-    b = run_experiment(replace(base, name="model-b"), replace(data, extra=extra), out / "model-b")
-    extdata, _ = threshold_rung("external-data", b.oof, b.test, fold, data,
+    b = run_experiment(
+        replace(base, name="model-b"), replace(data, extra=extra), out / "model-b", models / "model-b"
+    )
+    extdata, tuned_b = threshold_rung("external-data", b.oof, b.test, fold, data,
                                 f"model B: + {external['essays']} external essays", b.seconds)  # fmt: skip
     rules, counts = with_rules("post-processing", extdata, data, fold, "model B + rules")
     probs, test_probs = average_probs([a.oof, b.oof]), average_probs([a.test, b.test])
@@ -244,7 +248,22 @@ def ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path):
         "ensemble", mean, data, fold, "mean of A and B probabilities, thresholds, rules", mean.seconds
     )
     rungs = [argmax, threshold, extdata, rules, ensemble]
-    return rungs, {"data": data, "counts": counts, "thresholds": tuned, "model": base, "external": external}
+    # what pii-predict rebuilds each rung from: (members averaged, decoding, rules, thresholds)
+    systems = {"argmax": (["model-a"], "experiment", False, None),
+               "o-threshold": (["model-a"], "thresholds", False, limits(tuned_a)),
+               "external-data": (["model-b"], "thresholds", False, limits(tuned_b)),
+               "post-processing": (["model-b"], "thresholds", True, limits(tuned_b)),
+               "ensemble": (["model-a", "model-b"], "thresholds", True, limits(tuned))}  # fmt: skip
+    return rungs, {"data": data, "counts": counts, "thresholds": tuned, "model": base, "external": external,
+                   "systems": systems}  # fmt: skip
+
+
+def limits(tuned: Thresholds) -> dict:
+    """The part of tuned thresholds that decoding needs, as the manifest stores it."""
+    return {
+        "threshold": float(tuned.threshold),
+        "per_label": {k: float(v) for k, v in tuned.per_label.items()},
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -260,10 +279,14 @@ def main(argv: list[str] | None = None) -> None:
     data = artefacts["data"]
     best = max(rungs, key=lambda r: r.cv)
     write_submission(out / "submission.csv", data.test, best.test_pred)
+    members, decoding, rules, thresholds = artefacts["systems"][best.name]
+    write_manifest(out / "models", members, decoding, rules, thresholds)
     evidence = "mechanics" if artefacts["model"].backbone.startswith("tiny:") else "model"
     found = report.claims(rungs, [d.document for d in data.train], evidence=evidence, seed=args.seed)
     results = report.write(out, rungs, artefacts, found, data=data_name, preset=preset, settings=asdict(args))
     write_results(out / "results.json", results)
     print(report.markdown(report.ladder_table(rungs)))
     print_claims(found)
-    print(f"wrote {out}: report.md, results.json, submission.csv (from {best.name}), run.log")
+    print(
+        f"wrote {out}: report.md, results.json, submission.csv (from {best.name}), models/ for pii-predict, run.log"
+    )

@@ -17,6 +17,7 @@ from transformers import HfArgumentParser
 from pii.data import DataError, load_competition
 from pii.experiment import ExperimentConfig, is_main_process, run_experiment
 from pii.paths import open_run, resolve_data_dir
+from pii.predict import write_manifest
 from shared.recipes import ConfigError, parse_config
 
 
@@ -42,7 +43,9 @@ def main(argv: list[str] | None = None) -> None:
         data_dir, _ = resolve_data_dir(run.data_dir)
         data = load_competition(data_dir, extra=config.extra_data)
         out = open_run(run.output_dir, config.name, run.verbose)
-        result = run_experiment(config, data, out)
+        result = run_experiment(config, data, out, out / "models" / config.name)
+        if is_main_process():
+            write_manifest(out / "models", [config.name], "experiment", rules=False)
     except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
     if is_main_process():
