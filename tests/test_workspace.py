@@ -166,6 +166,30 @@ def test_every_recipe_parses_with_its_entry_points_parser(recipe):
     assert parsed, recipe
 
 
+# attention kernels transformers runs without a package outside torch; FlashAttention needs flash-attn
+BUILTIN_KERNELS = {"eager", "sdpa", "flex_attention"}
+
+
+def kernels_the_lock_installs() -> set[str]:
+    locked = {p["name"] for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]}
+    return BUILTIN_KERNELS | ({"flash_attention_2"} if "flash-attn" in locked else set())
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=[str(r.relative_to(ROOT)) for r in RECIPES])
+def test_every_recipes_attention_kernel_is_one_the_lock_installs(recipe):
+    import yaml
+
+    def kernels(node):  # every *attn_implementation value, nested mappings (model_init_kwargs) included
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if "attn_implementation" in str(key) and value is not None:
+                    yield key, value
+                yield from kernels(value)
+
+    for key, kernel in kernels(yaml.safe_load(recipe.read_text()) or {}):
+        assert kernel in kernels_the_lock_installs(), f"{recipe}: {key}: {kernel!r} needs a package uv.lock lacks"
+
+
 def test_recipe_checks_refuse_a_missing_header_or_unknown_script(tmp_path):
     bare = tmp_path / "bare.yaml"
     bare.write_text("learning_rate: 1e-5\n")

@@ -159,3 +159,19 @@ def test_bad_recipe_values_exit_with_a_one_line_error(sample_dir):
     with pytest.raises(SystemExit) as exit_:
         sft.main(["--config", cot, "--data_dir", str(sample_dir), "--traces", "train/grpo.jsonl"])
     assert "has no field 'messages': not a trace file" in str(exit_.value.code)
+
+
+def test_an_attention_kernel_outside_the_lock_and_packing_without_flash_attention_are_refused(sample_dir):
+    cot = str(RECIPES / "sft-cot.yaml")
+    base = ["--config", cot, "--data_dir", str(sample_dir), "--preset", "full"]
+    with pytest.raises(SystemExit) as exit_:  # flash-attn is not in the lock, so not installed here
+        sft.main([*base, "--attn_implementation", "flash_attention_2"])
+    assert "attn_implementation: 'flash_attention_2' needs flash-attn, which uv.lock does not install" in str(
+        exit_.value.code
+    )
+    with pytest.raises(SystemExit) as exit_:
+        sft.main([*base, "--packing", "true"])
+    assert str(exit_.value.code).endswith(
+        "packing: true needs attn_implementation: flash_attention_2 (padding-free packing would let packed "
+        "sequences attend to each other under 'sdpa'); set packing: false"
+    )

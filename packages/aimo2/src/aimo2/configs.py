@@ -11,6 +11,7 @@ line still win over both.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -213,6 +214,26 @@ def check_device(training: trl.GRPOConfig | trl.SFTConfig, preset: str) -> None:
         raise ConfigError("bf16: this GPU has no bfloat16 support; pass --bf16 false")
 
 
+FLASH = ("flash_attention_2", "flash_attention_3")
+
+
+def check_attention(model: trl.ModelConfig, training: Any, source: str) -> None:
+    """Refuse an attention kernel the lock does not install, and packing without one that keeps the packed
+    sequences apart: TRL's padding-free packing (the ``bfd`` strategy) relies on FlashAttention's varlen kernel,
+    and under ``sdpa``/``eager`` each sequence would attend to its neighbours in the pack."""
+    kernel = model.attn_implementation
+    if kernel in FLASH and importlib.util.find_spec("flash_attn") is None:
+        raise ConfigError(
+            f"{source}: attn_implementation: {kernel!r} needs flash-attn, which uv.lock does not install; use "
+            "sdpa, or on a CUDA box `uv pip install flash-attn --no-build-isolation` first (README, Attention)"
+        )
+    if getattr(training, "packing", False) and kernel not in FLASH:
+        raise ConfigError(
+            f"{source}: packing: true needs attn_implementation: flash_attention_2 (padding-free packing would let "
+            f"packed sequences attend to each other under {kernel or 'the default kernel'!r}); set packing: false"
+        )
+
+
 @dataclass
 class ParsedRun:
     """The parsed dataclasses, the preset used and the fields it replaced (name -> new value)."""
@@ -291,6 +312,7 @@ def parse_run(
         if announce:
             _announce(parsed[0].preset, {n: (before[n], v) for n, v in overrides.items() if before[n] != v})
         parsed = _parse(make_parser(), {**recipe, **overrides}, argv, source)
+    check_attention(parsed[2], parsed[1], source)
     given_output = "output_dir" in recipe or any(
         a == "--output_dir" or a.startswith("--output_dir=") for a in argv
     )
