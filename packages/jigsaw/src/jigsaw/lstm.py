@@ -37,6 +37,11 @@ from shared.console import progress
 _WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
 
 
+def device() -> torch.device:
+    """The accelerator when there is one: the LSTM trains and predicts there (its batches follow it)."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased words and single punctuation marks (what keras' Tokenizer-based kernels saw, plus punctuation)."""
     return _WORD.findall(text.lower())
@@ -132,7 +137,7 @@ class LstmModel:
     def predict(self, texts: list[str]) -> np.ndarray:
         """The epoch-weighted average of each epoch's P(toxic); words outside the vocabulary are unknown."""
         ids = [self.vocab.encode(tokenize(t), self.max_length) for t in texts]
-        model = LstmClassifier(self.matrix, self.hidden, self.n_aux)
+        model = LstmClassifier(self.matrix, self.hidden, self.n_aux).to(device())
         total = np.zeros(len(ids))
         for state, weight in zip(self.states, self.epoch_weights, strict=True):
             model.load_state_dict(state, strict=False)  # the embedding is the frozen matrix
@@ -185,6 +190,7 @@ def fit(
     }
     torch.manual_seed(config.seed)  # right before the weights are drawn, whatever ran before
     model = LstmClassifier(matrix, config.lstm_hidden, extra["aux"].shape[1], aux_weight=config.aux_weight)
+    model.to(device())
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 0.6**epoch)
     collate = Collator(pad_id=0)
@@ -201,7 +207,7 @@ def fit(
         batches = [order[k : k + config.batch_size] for k in range(0, len(order), config.batch_size)]
         for b in rng.permutation(len(batches)):
             rows = [{"input_ids": ids[i]} | {k: v[i] for k, v in extra.items()} for i in batches[b]]
-            loss = model(**collate(rows))["loss"]
+            loss = model(**{k: v.to(model.head.weight.device) for k, v in collate(rows).items()})["loss"]
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -209,7 +215,7 @@ def fit(
         scheduler.step()
         # checkpoint ensembling: each epoch's weights kept, later epochs weighted 2**epoch
         states.append(
-            {k: v.detach().clone() for k, v in model.state_dict().items() if not k.startswith("embedding")}
+            {k: v.detach().cpu().clone() for k, v in model.state_dict().items() if not k.startswith("embedding")}
         )
         epoch_weights.append(2.0**epoch)
     bar.close()
