@@ -7,7 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from pii.data import DataError, Document, label_frame, load_competition, load_documents
+from pii.data import DataError, Document, label_frame, load_competition, load_documents, load_external
 from shared.metrics import pii_fbeta
 
 
@@ -194,3 +194,54 @@ def test_label_frame_is_what_the_metric_scores(tmp_path):
     assert pii_fbeta(frame, frame.iloc[:2]) == pytest.approx(26 * 2 / (26 * 2 + 25 * 2))
     with pytest.raises(ValueError, match="document 3 has no labels"):
         label_frame(load_documents(tmp_path / "a.json", labelled=False)[0])
+
+
+def _external_item(doc_id, tokens, labels):
+    spaces = [True] * (len(tokens) - 1) + [False]
+    text = "".join(t + " " if s else t for t, s in zip(tokens, spaces, strict=True))
+    return {
+        "document": doc_id,
+        "full_text": text,
+        "tokens": tokens,
+        "trailing_whitespace": spaces,
+        "labels": labels,
+    }
+
+
+def test_external_sets_in_the_public_schemas_are_converted_and_counted(tmp_path):
+    """nbroad's Mixtral essays use string ids and split usernames (I-USERNAME); mpware's set string ids too."""
+    nbroad = tmp_path / "mixtral.json"
+    nbroad.write_text(json.dumps([
+        _external_item("nb-1", ["I", "am", "john", "-", "doe99"], ["O", "O", "B-USERNAME", "I-USERNAME", "I-USERNAME"]),
+        _external_item("nb-2", ["mail", "a@b.c"], ["O", "B-EMAIL"]),
+    ]))  # fmt: skip
+    mpware = tmp_path / "mpware.json"
+    mpware.write_text(json.dumps([_external_item(7, ["Hi", "Ann"], ["O", "B-NAME_STUDENT"])]))
+    docs, skipped, conversion = load_external(nbroad, first_id=100)
+    assert [d.document for d in docs] == [100, 101] and not skipped
+    assert docs[0].labels == ["O", "O", "B-USERNAME", "B-USERNAME", "B-USERNAME"]
+    assert conversion.renumbered == 2 and conversion.relabelled == {"I-USERNAME": 2}
+    assert conversion.summary().endswith(
+        "2 documents given integer ids from 100; 2 tokens I-USERNAME -> B-USERNAME"
+    )
+    docs, _, conversion = load_external(mpware, first_id=100)
+    assert [d.document for d in docs] == [7] and conversion.summary().endswith("nothing converted")
+    # the competition's own files stay strict
+    with pytest.raises(
+        DataError, match=r"mixtral\.json: item 0: field 'document' is 'nb-1', expected an integer$"
+    ):
+        load_documents(nbroad, labelled=True)
+    with pytest.raises(DataError, match=r"unknown label 'I-USERNAME' at token 3$"):
+        load_documents(nbroad, labelled=True, items=[_external_item(1, ["a", "b", "x", "y"],
+                                                                    ["O", "O", "B-USERNAME", "I-USERNAME"])])  # fmt: skip
+
+
+def test_competition_gives_external_documents_ids_after_its_own(sample_dir, tmp_path):
+    one, two = tmp_path / "one.json", tmp_path / "two.json"
+    one.write_text(json.dumps([_external_item("a", ["x"], ["O"]), _external_item("b", ["y"], ["O"])]))
+    two.write_text(json.dumps([_external_item("c", ["z"], ["O"])]))
+    data = load_competition(sample_dir, extra=[str(one), str(two)])
+    top = max(d.document for d in [*data.train, *data.test])
+    assert [d.document for d in data.extra[str(one)]] == [top + 1, top + 2]
+    assert [d.document for d in data.extra[str(two)]] == [top + 3]
+    assert [c.renumbered for c in data.conversions] == [2, 1]

@@ -24,6 +24,10 @@ import pandas as pd
 from pii.labels import LABELS
 
 TEXT_FIELDS = ("document", "full_text", "tokens", "trailing_whitespace")
+# The public external sets (nbroad's Mixtral essays, mpware's) carry what the competition's files never do: a
+# username or email split over several spaCy tokens (I-USERNAME, I-EMAIL; the 13 labels have no I- for these
+# single-token types, whose adjacent tokens are separate entities) and string document ids.
+EXTERNAL_RELABEL = {"I-USERNAME": "B-USERNAME", "I-EMAIL": "B-EMAIL"}
 SUBMISSION_COLUMNS = ["row_id", "document", "token", "label"]
 _LABEL_SET = frozenset(LABELS)
 
@@ -53,6 +57,22 @@ class Skipped(NamedTuple):
 
 
 @dataclass
+class Conversion:
+    """What :func:`load_external` changed in one external set: documents given new integer ids (their own was
+    not an integer), and tokens relabelled (per original label)."""
+
+    path: str
+    renumbered: int = 0
+    relabelled: dict[str, int] = field(default_factory=dict)
+    first_id: int | None = None  # the first new id, when any was given
+
+    def summary(self) -> str:
+        parts = [f"{self.renumbered} documents given integer ids from {self.first_id}"] if self.renumbered else []
+        parts += [f"{n} tokens {old} -> {EXTERNAL_RELABEL[old]}" for old, n in self.relabelled.items()]
+        return f"{self.path}: " + ("; ".join(parts) if parts else "nothing converted")
+
+
+@dataclass
 class PiiData:
     train: list[Document]
     test: list[Document]
@@ -60,6 +80,7 @@ class PiiData:
     extra: dict[str, list[Document]] = field(default_factory=dict)  # name -> documents, recipe order
     test_labels: list[Document] | None = None  # test documents with labels, when the data has them
     skipped: list[Skipped] = field(default_factory=list)
+    conversions: list[Conversion] = field(default_factory=list)  # one per external set
 
 
 def _check_list(value, name: str, kind: type, where: str) -> list:
@@ -114,18 +135,7 @@ def _document(item, index: int, path: Path, labelled: bool) -> Document:
     return Document(doc_id, text, tokens, spaces, labels, source=path.name)
 
 
-def load_documents(
-    path: str | Path, *, labelled: bool, on_error: Literal["raise", "skip"] = "raise"
-) -> tuple[list[Document], list[Skipped]]:
-    """Documents of one JSON file in the competition layout, and the documents skipped.
-
-    ``labelled`` requires a valid ``labels`` field (unlabelled files ignore it). With ``on_error="raise"``
-    the first bad document raises :class:`DataError`; with ``"skip"`` bad documents (and repeated ids)
-    are left out and returned as :class:`Skipped`. A missing or unparsable file always raises.
-    """
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error: {on_error!r} is not one of raise | skip")
-    path = Path(path)
+def _read_items(path: Path) -> list:
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     try:
@@ -135,6 +145,23 @@ def load_documents(
         raise DataError(f"{path}: not valid JSON ({err})") from None
     if not isinstance(items, list):
         raise DataError(f"{path}: expected a JSON list of documents, got {type(items).__name__}")
+    return items
+
+
+def load_documents(
+    path: str | Path, *, labelled: bool, on_error: Literal["raise", "skip"] = "raise", items: list | None = None
+) -> tuple[list[Document], list[Skipped]]:
+    """Documents of one JSON file in the competition layout, and the documents skipped.
+
+    ``labelled`` requires a valid ``labels`` field (unlabelled files ignore it). With ``on_error="raise"``
+    the first bad document raises :class:`DataError`; with ``"skip"`` bad documents (and repeated ids)
+    are left out and returned as :class:`Skipped`. A missing or unparsable file always raises. ``items``: the
+    file's JSON list already read (and converted, :func:`load_external`).
+    """
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error: {on_error!r} is not one of raise | skip")
+    path = Path(path)
+    items = _read_items(path) if items is None else items
     documents, skipped, seen = [], [], set()
     for index, item in enumerate(items):
         try:
@@ -150,6 +177,32 @@ def load_documents(
         seen.add(doc.document)
         documents.append(doc)
     return documents, skipped
+
+
+def load_external(path: str | Path, first_id: int, on_error: Literal["raise", "skip"] = "raise"):
+    """A labelled external set, converted to the competition's layout before the usual checks: a document whose
+    id is not an integer (a string, or missing) gets the next integer from ``first_id`` (file order), and each
+    label of :data:`EXTERNAL_RELABEL` becomes its B- label. Returns (documents, skipped, :class:`Conversion`)."""
+    path = Path(path)
+    conversion = Conversion(str(path))
+    items, next_id = [], first_id
+    for item in _read_items(path):
+        if isinstance(item, dict):
+            item = dict(item)
+            if type(item.get("document")) is not int:
+                conversion.first_id = first_id
+                conversion.renumbered += 1
+                item["document"], next_id = next_id, next_id + 1
+            labels = item.get("labels")
+            if isinstance(labels, list):
+                for old in EXTERNAL_RELABEL:
+                    count = sum(label == old for label in labels)
+                    if count:
+                        conversion.relabelled[old] = conversion.relabelled.get(old, 0) + count
+                item["labels"] = [EXTERNAL_RELABEL.get(label, label) for label in labels]
+        items.append(item)
+    docs, skipped = load_documents(path, labelled=True, on_error=on_error, items=items)
+    return docs, skipped, conversion
 
 
 def check_token_rows(frame: pd.DataFrame, docs: list[Document], name: str, labels: frozenset[str],
@@ -214,11 +267,14 @@ def load_competition(
     data_dir = Path(data_dir)
     train, skipped = load_documents(data_dir / "train.json", labelled=True, on_error=on_error)
     test, _ = load_documents(data_dir / "test.json", labelled=False)
-    extras = {}
+    extras, conversions = {}, []
+    next_id = 1 + max((doc.document for doc in [*train, *test]), default=-1)
     for name in extra:
         path = Path(name) if Path(name).is_absolute() else data_dir / name
-        extras[str(name)], more = load_documents(path, labelled=True, on_error=on_error)
+        extras[str(name)], more, conversion = load_external(path, next_id, on_error=on_error)
+        next_id += conversion.renumbered
         skipped += more
+        conversions.append(conversion)
     test_labels = None
     if (data_dir / "test_labels.json").is_file():
         test_labels, _ = load_documents(data_dir / "test_labels.json", labelled=True)
@@ -230,6 +286,7 @@ def load_competition(
         extra=extras,
         test_labels=test_labels,
         skipped=skipped,
+        conversions=conversions,
     )
 
 

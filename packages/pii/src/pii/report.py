@@ -101,7 +101,8 @@ def write(
         "CV on the pooled out-of-fold predictions of all folds (thresholds tuned on the other folds), the "
         "per-fold scores beside it; test on the held-out test labels when present.",
         "",
-        f"External data (model B): {external['essays']} essays, {external['description']}.",
+        f"External data (model B): {external['essays']} essays, {external['description']}."
+        + "".join(f" Converted: {line}." for line in external.get("converted", [])),
         "",
         "## Ladder",
         "",

@@ -217,8 +217,12 @@ def external_set(args: ReproduceArguments, preset: str, data: PiiData, data_dir:
         n = SIZES[preset][1] if args.n_external is None else args.n_external
         paths = [str(write_external(out / "external.json", n, data).resolve())]
         about = {"source": "generated", "description": DESCRIPTION}
-    extra = load_competition(data_dir, extra=paths).extra  # absolute: not read relative to data_dir
-    return extra, {**about, "files": paths, "essays": sum(map(len, extra.values()))}
+    loaded = load_competition(data_dir, extra=paths)  # absolute: not read relative to data_dir
+    converted = [c.summary() for c in loaded.conversions if c.renumbered or c.relabelled]
+    for line in converted:
+        print(f"pii-reproduce: external set {line}")
+    return loaded.extra, {**about, "files": paths, "essays": sum(map(len, loaded.extra.values())),
+                          "converted": converted}  # fmt: skip
 
 
 def ladder(args: ReproduceArguments, preset: str, data_dir: Path, out: Path):

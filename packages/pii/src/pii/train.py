@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> None:
         config, run = parse_config(make_parser(), argv)
         data_dir, _ = resolve_data_dir(run.data_dir)
         data = load_competition(data_dir, extra=config.extra_data)
+        for conversion in data.conversions:
+            if conversion.renumbered or conversion.relabelled:
+                print(f"pii-train: external set {conversion.summary()}")
         out = open_run(run.output_dir, config.name, run.verbose)
         result = run_experiment(config, data, out, out / "models" / config.name)
         if is_main_process():
