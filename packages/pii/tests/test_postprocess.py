@@ -11,11 +11,16 @@ from pii.postprocess import (
     apply_rules,
     bio_repair_rule,
     email_rule,
+    id_pattern_rule,
     is_name_like,
+    length_rule,
     name_format_rule,
     name_propagation_rule,
     phone_rule,
+    phone_to_id_rule,
+    ssn_rule,
     url_rule,
+    username_join_rule,
     whitespace_rule,
 )
 
@@ -67,6 +72,48 @@ def test_phone_rule_labels_numbers_spanning_several_tokens():
     intl = make(0, "Phone: +1-555-123-4567x89, thanks")
     assert intl.tokens[2:9] == ["+1", "-", "555", "-", "123", "-", "4567x89"]
     assert run(phone_rule, intl, {})[0] == {2: "B-PHONE_NUM", **dict.fromkeys(range(3, 9), "I-PHONE_NUM")}
+
+
+def test_a_bare_run_of_nine_digits_predicted_phone_is_an_id():
+    doc = make(0, "Call 5551234567 or 12345678 or (555) 123-4567 .")
+    assert doc.tokens[:6] == ["Call", "5551234567", "or", "12345678", "or", "("]
+    predicted = {1: "B-PHONE_NUM", 3: "B-PHONE_NUM", 5: "B-PHONE_NUM", 6: "I-PHONE_NUM"}
+    # 10 bare digits: an ID; 8 digits: too short; the separated number is a phone
+    assert run(phone_to_id_rule, doc, predicted) == ({**predicted, 1: "B-ID_NUM"}, 1)
+
+
+def test_ssn_rule_labels_the_five_tokens_of_a_social_security_number():
+    doc = make(0, "My SSN is 123-45-6789 , not 1234-56-789 or 123-45-67890 .")
+    assert doc.tokens[3:8] == ["123", "-", "45", "-", "6789"]
+    expected = {3: "B-ID_NUM", 4: "I-ID_NUM", 5: "I-ID_NUM", 6: "I-ID_NUM", 7: "I-ID_NUM"}
+    assert run(ssn_rule, doc, {}) == (expected, 5)
+    assert run(ssn_rule, doc, {3: "B-PHONE_NUM"}) == ({3: "B-PHONE_NUM"}, 0)  # another type: left alone
+
+
+def test_id_pattern_rule_adds_student_numbers_only_where_nothing_was_predicted():
+    doc = make(0, "ID A00123456 , record 204859371 , year 2023 , code AB123456 , page 12345 , ref AB12345")
+    found = {i for i, t in enumerate(doc.tokens) if t in ("A00123456", "204859371", "AB123456")}
+    assert run(id_pattern_rule, doc, {}) == (dict.fromkeys(sorted(found), "B-ID_NUM"), 3)
+    kept = {1: "B-PHONE_NUM"}  # a token already predicted keeps its label
+    out, _ = run(id_pattern_rule, doc, kept)
+    assert out[1] == "B-PHONE_NUM"
+
+
+def test_length_rule_drops_over_long_ids_and_short_urls():
+    doc = make(0, "ID 1234567890123456789012345678 and A0012 , see x.com and jdoe.github.io/cv")
+    assert doc.tokens[1] == "1234567890123456789012345678" and doc.tokens[6] == "x.com"
+    predicted = {1: "B-ID_NUM", 3: "B-ID_NUM", 6: "B-URL_PERSONAL", 8: "B-URL_PERSONAL"}
+    assert run(length_rule, doc, predicted) == ({3: "B-ID_NUM", 8: "B-URL_PERSONAL"}, 2)
+
+
+def test_username_join_rule_joins_a_username_split_at_a_hyphen():
+    doc = make(0, "I am john-doe99 online , and well - known - ish .")
+    assert doc.tokens[2:5] == ["john", "-", "doe99"]
+    joined = {2: "B-USERNAME", 3: "B-USERNAME", 4: "B-USERNAME"}
+    assert run(username_join_rule, doc, {4: "B-USERNAME"}) == (joined, 2)
+    assert run(username_join_rule, doc, {}) == ({}, 0)  # no username predicted: nothing to join
+    spaced = make(0, "user john - doe99 here")  # written with spaces: two words, not one name
+    assert run(username_join_rule, spaced, {1: "B-USERNAME"}) == ({1: "B-USERNAME"}, 0)
 
 
 def test_url_rule_keeps_only_url_spans():
@@ -163,7 +210,8 @@ def test_apply_rules_counts_each_rule_against_the_truth():
     # the first "Lee" becomes B- (wrong here: "Ann" was missed, which the repair cannot know).
     assert final == {4: "B-NAME_STUDENT", 7: "B-EMAIL", 12: "B-NAME_STUDENT"}
     table = counts.set_index("rule")
-    assert table.index.tolist() == ["email", "phone", "url", "name_format", "name_propagation", "whitespace",
+    assert table.index.tolist() == ["email", "phone", "phone_to_id", "ssn", "id_pattern", "url", "length",
+                                    "username_join", "name_format", "name_propagation", "whitespace",
                                     "bio_repair"]  # fmt: skip
     got = table[["removed", "removed_fp", "added", "added_tp", "relabelled", "relabelled_tp"]].to_dict(
         "index"
@@ -178,10 +226,11 @@ def test_apply_rules_counts_each_rule_against_the_truth():
     assert got["bio_repair"] == dict(
         removed=0, removed_fp=0, added=0, added_tp=0, relabelled=1, relabelled_tp=0
     )
-    assert all(sum(got[rule].values()) == 0 for rule in ("phone", "url", "name_format"))
+    untouched = ("phone", "phone_to_id", "ssn", "id_pattern", "url", "length", "username_join", "name_format")
+    assert all(sum(got[rule].values()) == 0 for rule in untouched)
     # F5 after each rule, by hand: email TP 2 FP 1 FN 2; propagation TP 3 FP 1 FN 1; whitespace TP 3 FP 0
     # FN 1; bio_repair TP 2 FP 1 FN 2 (the first "Lee" is now an FP and its I- an FN).
-    assert table["score"].tolist() == pytest.approx([52 / 103] * 4 + [78 / 104, 78 / 103, 52 / 103])
+    assert table["score"].tolist() == pytest.approx([52 / 103] * 9 + [78 / 104, 78 / 103, 52 / 103])
 
 
 def test_apply_rules_checks_its_inputs():

@@ -46,6 +46,13 @@ PHONE_RE = re.compile(
     r"(?:\(\d{3}\) ?|\d{3}[-. ])\d{3}[-. ]\d{4}"  # area code, exchange, line
     r"(?: ?(?:x|ext\.?) ?\d{1,5})?(?!\w)"  # optional extension
 )
+# A US social security number, "123-45-6789": spaCy splits it into five tokens.
+SSN_RE = re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])")
+# A student or record number on one token: up to 3 letters then 6-12 digits ("A00123456", "204859371").
+ID_RE = re.compile(r"[A-Za-z]{0,3}\d{6,12}")
+ID_MIN_PHONE_DIGITS = 9  # a bare run of this many digits predicted PHONE_NUM is an ID (1st place)
+ID_MAX_CHARS = 25  # an "ID" longer than this is a hash, a DOI or a run-on: not a student's number
+URL_MIN_CHARS = 10  # a personal URL shorter than this ("x.com", "a.io") is a site, not a person's page
 _INSIDE = np.array([label.startswith("I-") for label in LABELS])
 # BIO id -> the B- id of its type ('O' stays 'O').
 _BEGIN = np.array([LABEL2ID[f"B-{label[2:]}"] if label != "O" else O_ID for label in LABELS], dtype=np.int64)
@@ -54,6 +61,10 @@ B_NAME, I_NAME = LABEL2ID["B-NAME_STUDENT"], LABEL2ID["I-NAME_STUDENT"]
 B_EMAIL = LABEL2ID["B-EMAIL"]
 B_PHONE, I_PHONE = LABEL2ID["B-PHONE_NUM"], LABEL2ID["I-PHONE_NUM"]
 _PHONE = PLAIN2ID["PHONE_NUM"]
+B_ID, I_ID = LABEL2ID["B-ID_NUM"], LABEL2ID["I-ID_NUM"]
+_ID = PLAIN2ID["ID_NUM"]
+B_USERNAME = LABEL2ID["B-USERNAME"]
+_USERNAME = PLAIN2ID["USERNAME"]
 
 
 def _changed(old: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, int]:
@@ -105,16 +116,77 @@ def phone_rule(tokens, whitespace, labels) -> tuple[np.ndarray, int]:
 
     A number like "(555) 123-4567" is six spaCy tokens; the match's first token gets B-, the rest I-.
     """
+    return _label_matches(PHONE_RE, _PHONE, B_PHONE, I_PHONE, tokens, whitespace, labels)
+
+
+def _label_matches(pattern: re.Pattern, entity: int, begin: int, inside: int, tokens, whitespace, labels):
+    """Tokens under each match of ``pattern`` in the text get ``begin`` (first) / ``inside`` (the rest), unless
+    one of them is already another entity type."""
     labels = np.asarray(labels, dtype=np.int64)
     out = labels.copy()
     text, start, end = _offsets(tokens, whitespace)
-    for match in PHONE_RE.finditer(text):
+    for match in pattern.finditer(text):
         first = int(np.searchsorted(end, match.start(), side="right"))
         last = int(np.searchsorted(start, match.end(), side="left"))
         plain = BIO_TO_PLAIN[out[first:last]]
-        if ((plain == O_ID) | (plain == _PHONE)).all():
-            out[first:last] = I_PHONE
-            out[first] = B_PHONE
+        if ((plain == O_ID) | (plain == entity)).all():
+            out[first:last] = inside
+            out[first] = begin
+    return _changed(labels, out)
+
+
+def phone_to_id_rule(tokens, whitespace, labels) -> tuple[np.ndarray, int]:
+    """A PHONE_NUM span that is one token of :data:`ID_MIN_PHONE_DIGITS` or more bare digits becomes B-ID_NUM: an
+    essay writes a phone with separators, an ID as one run (the 1st place's relabelling)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    out = labels.copy()
+    for span in bio_to_spans(labels):
+        token = tokens[span.start]
+        single = span.entity == "PHONE_NUM" and span.end - span.start == 1
+        if single and token.isdigit() and len(token) >= ID_MIN_PHONE_DIGITS:
+            out[span.start] = B_ID
+    return _changed(labels, out)
+
+
+def ssn_rule(tokens, whitespace, labels) -> tuple[np.ndarray, int]:
+    """Tokens under a social-security-number match (:data:`SSN_RE`) get B-/I-ID_NUM."""
+    return _label_matches(SSN_RE, _ID, B_ID, I_ID, tokens, whitespace, labels)
+
+
+def id_pattern_rule(tokens, whitespace, labels) -> tuple[np.ndarray, int]:
+    """An 'O' token that is a student-number pattern (:data:`ID_RE`) becomes B-ID_NUM; F5 pays for the recall."""
+    labels = np.asarray(labels, dtype=np.int64)
+    found = np.fromiter((bool(ID_RE.fullmatch(t)) for t in tokens), dtype=bool, count=len(tokens))
+    return _changed(labels, np.where(found & (labels == O_ID), B_ID, labels))
+
+
+def length_rule(tokens, whitespace, labels) -> tuple[np.ndarray, int]:
+    """ID_NUM spans longer than :data:`ID_MAX_CHARS` and URL_PERSONAL spans shorter than :data:`URL_MIN_CHARS`
+    characters become 'O'."""
+    labels = np.asarray(labels, dtype=np.int64)
+    out = labels.copy()
+    for span in bio_to_spans(labels):
+        size = len(_span_text(tokens, whitespace, span.start, span.end))
+        if (span.entity == "ID_NUM" and size > ID_MAX_CHARS) or (
+            span.entity == "URL_PERSONAL" and size < URL_MIN_CHARS
+        ):
+            out[span.start : span.end] = O_ID
+    return _changed(labels, out)
+
+
+def username_join_rule(tokens, whitespace, labels) -> tuple[np.ndarray, int]:
+    """A username that spaCy split at a hyphen ("john", "-", "doe99", written without spaces) is one username:
+    when either side is predicted USERNAME, both sides and the hyphen become B-USERNAME (each token of this
+    single-token type is its own B- in the data's labels)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    out = labels.copy()
+    plain = BIO_TO_PLAIN[labels]
+    for i in range(1, len(tokens) - 1):
+        joined = tokens[i] in ("-", "_") and not whitespace[i - 1] and not whitespace[i]
+        if joined and _USERNAME in (plain[i - 1], plain[i + 1]):
+            sides = plain[[i - 1, i, i + 1]]
+            if ((sides == O_ID) | (sides == _USERNAME)).all():
+                out[[i - 1, i, i + 1]] = B_USERNAME
     return _changed(labels, out)
 
 
@@ -182,7 +254,12 @@ def bio_repair_rule(tokens, whitespace, labels) -> tuple[np.ndarray, int]:
 RULES: dict[str, Rule] = {
     "email": email_rule,
     "phone": phone_rule,
+    "phone_to_id": phone_to_id_rule,
+    "ssn": ssn_rule,
+    "id_pattern": id_pattern_rule,
     "url": url_rule,
+    "length": length_rule,
+    "username_join": username_join_rule,
     "name_format": name_format_rule,
     "name_propagation": name_propagation_rule,
     "whitespace": whitespace_rule,

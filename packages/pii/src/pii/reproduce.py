@@ -50,7 +50,7 @@ CPU = dict(backbone="minilm", num_layers=2, max_length=128, stride=16, negative_
            learning_rate=3e-4, batch_size=8, warmup_ratio=0.1, n_folds=2, bf16=False)  # fmt: skip
 # Full preset: the first-place recipes' backbone and window (competitions/pii/recipes/deberta-v3-large*.yaml),
 # with the public notebooks' 30 % of the essays without PII.
-FULL = dict(backbone="microsoft/deberta-v3-large", max_length=1024, stride=128, negative_ratio=0.3,
+FULL = dict(backbone="microsoft/deberta-v3-large", max_length=1800, stride=128, negative_ratio=0.3,
             epochs=3.0, learning_rate=2e-5, batch_size=2, gradient_accumulation_steps=4, n_folds=4)  # fmt: skip
 # (training essays used, 0 = all; generated external essays, None = the user must name the external data)
 SIZES = {"cpu": (400, 200), "full": (0, None)}
