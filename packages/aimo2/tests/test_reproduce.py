@@ -100,6 +100,19 @@ def test_bad_preset_or_backend_is_a_config_error():
         resolve(ReproduceArguments(preset="gpu"))
 
 
+def test_auto_training_needs_the_traces_and_says_what_is_missing(tmp_path, capsys):
+    """Kaggle's download (reference.csv, test.csv, sample_submission.csv) has no traces: the cpu preset then skips
+    the training rungs with one line instead of stopping at the first missing file."""
+    data = make_sample(tmp_path / "data", n_reference=2, n_test=1, n_train=2)
+    assert resolve(ReproduceArguments(preset="cpu"), data)[2] is True  # the sample has them
+    (data / "train" / "tir.jsonl").unlink()
+    assert resolve(ReproduceArguments(preset="cpu"), data)[2] is False
+    said = capsys.readouterr().out
+    assert "no training rungs: " in said and "has no train/tir.jsonl (" in said
+    assert resolve(ReproduceArguments(preset="cpu", training="on"), data)[2] is True  # asked for: it will say why
+    assert resolve(ReproduceArguments(preset="cpu", training="off"), data)[2] is False
+
+
 def test_reproduce_end_to_end(tmp_path, capsys):
     data = make_sample(tmp_path / "data", n_reference=12, n_test=2, n_train=4)
     out = tmp_path / "run"

@@ -78,7 +78,8 @@ class ReproduceArguments:
     margin: int = field(default=3, metadata={"help": "... and lead the runner-up by this many"})
     max_new_tokens: int = 16384
     repeats: int = field(default=3, metadata={"help": "seeds per inference rung (the folds of results.json)"})
-    training: str = field(default="auto", metadata={"help": "on | off (auto: on with the cpu preset)"})
+    training: str = field(default="auto", metadata={
+        "help": "on | off (auto: on with the cpu preset when the data has the training traces)"})  # fmt: skip
     eval_problems: int = field(default=6, metadata={"help": "problems that evaluate each trained CPU model"})
     noninferiority_points: float = field(
         default=NONINFERIORITY_POINTS,
@@ -109,11 +110,23 @@ class Rung:
     note: str = ""
 
 
-def resolve(args: ReproduceArguments) -> tuple[str, str, bool]:
-    """(preset, backend, training) with ``auto`` resolved."""
+TRACES = ("train/cot.jsonl", "train/tir.jsonl", "train/grpo.jsonl")  # what the training ladder reads
+
+
+def missing_traces(data_dir: Path) -> list[str]:
+    return [name for name in TRACES if not (Path(data_dir) / name).is_file()]
+
+
+def resolve(args: ReproduceArguments, data_dir: Path | None = None) -> tuple[str, str, bool]:
+    """(preset, backend, training) with ``auto`` resolved; ``auto`` training needs the traces in ``data_dir``
+    (Kaggle's download has none: the training rungs are then skipped, with one line saying why)."""
     preset = args.preset if args.preset != "auto" else ("full" if torch.cuda.is_available() else "cpu")
     backend = args.backend if args.backend != "auto" else ("simulated" if preset == "cpu" else "vllm")
     training = args.training == "on" or (args.training == "auto" and preset == "cpu")
+    if args.training == "auto" and training and data_dir is not None and missing_traces(data_dir):
+        print(f"aimo2-reproduce: no training rungs: {data_dir} has no {', '.join(missing_traces(data_dir))} "
+              "(the sample from aimo2-make-sample has them; README, Data, for the public sets)")  # fmt: skip
+        training = False
     for name, value, choices in (
         ("preset", preset, ("cpu", "full")),
         ("backend", backend, ("simulated", "vllm", "transformers")),
@@ -293,8 +306,8 @@ def common_base(data_dir: Path) -> Path:
 def main(argv: list[str] | None = None) -> None:
     (args,) = make_parser().parse_args_into_dataclasses(args=argv)
     try:
-        preset, backend, training = resolve(args)
         data_dir, data_name = resolve_data_dir(args.data_dir)
+        preset, backend, training = resolve(args, data_dir)
         competition = load_competition(data_dir)
         if competition.reference is None:
             raise DataError(
