@@ -19,6 +19,7 @@ because templates such as DeepSeek-R1's drop the reasoning of assistant messages
 
 from __future__ import annotations
 
+import gc
 import time
 import zlib
 from collections.abc import Sequence
@@ -277,6 +278,15 @@ class VLLMBackend:
         self.tokenizer = self.llm.get_tokenizer()
         self.force_box = force_box
         self.box_tokens = BoxTokens.from_tokenizer(self.tokenizer) if force_box else None
+
+    def close(self) -> None:
+        """Free the GPU memory of the engine before another one is built (``aimo2-reproduce --training on``: GRPO's
+        own vLLM, or the trained models' evaluation): vLLM keeps its workers and KV cache until told."""
+        from vllm.distributed.parallel_state import cleanup_dist_env_and_memory
+
+        del self.llm
+        gc.collect()
+        cleanup_dist_env_and_memory()
 
     def generate(
         self,

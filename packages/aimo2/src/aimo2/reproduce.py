@@ -217,6 +217,8 @@ def inference_ladder(args, problems, metadata, backend_name) -> tuple[dict[str, 
         **early,
     )
     curve = accuracy_vs_samples(factory, problems, n, args.repeats)
+    if backend_name == "vllm":
+        backend.close()  # the training rungs build engines of their own
     return ladder, curve
 
 
