@@ -67,6 +67,34 @@ def test_pending_code_only_for_a_closed_python_block_at_the_end():
     assert pending_code("```python\nprint(1)\n") is None
 
 
+def test_pending_code_in_openmath_nemotrons_tool_call_format():
+    assert (
+        pending_code("Let me compute.\n<tool_call>\nprint(6*7)\n</tool_call>", "tool_call") == "print(6*7)\n"
+    )
+    fenced = "<tool_call>\n```python\nprint(1)\n```\n</tool_call>\n"
+    assert pending_code(fenced, "tool_call") == "print(1)\n"  # a fenced body runs the same
+    assert pending_code("<tool_call>\n</tool_call>", "tool_call") is None  # nothing to run
+    assert pending_code(code("print(1)"), "tool_call") is None  # the other format's block is not a call
+    assert pending_code("print(1)\n</tool_call>", "tool_call") is None  # no opening tag
+
+
+def test_the_tool_call_format_stops_at_the_closing_tag_and_runs_the_call(sandbox):
+    call = "I will compute it.\n<tool_call>\nprint(6*7)\n</tool_call>"
+    backend = ScriptedBackend([[call, "So the answer is \\boxed{42}."]])
+    [sample] = run_tir(backend, PROBLEM, sandbox=sandbox, max_tool_calls=3, max_new_tokens=1000, n=1,
+                       tool_format="tool_call")  # fmt: skip
+    assert sample.tool_calls == 1 and "```output\n42\n```" in sample.text
+    first, _ = backend.calls
+    assert first["stop"] == ["</tool_call>"]
+    assert "<tool_call>" in first["prompts"][0][0]["content"]  # the prompt asks for the tags
+    assert first["prompts"] == [build_messages(PROBLEM, "tir", "tool_call")]
+    assert extract_answer(sample.text) == 42
+    with pytest.raises(ValueError, match="tool_format: 'xml'"):
+        run_tir(
+            backend, PROBLEM, sandbox=sandbox, max_tool_calls=1, max_new_tokens=10, n=1, tool_format="xml"
+        )
+
+
 def test_output_is_appended_and_generation_continues(sandbox):
     backend = ScriptedBackend([[code("print(6*7)"), "So the answer is \\boxed{42}."]])
     [sample] = run_tir(backend, PROBLEM, sandbox=sandbox, max_tool_calls=3, max_new_tokens=1000, n=1)

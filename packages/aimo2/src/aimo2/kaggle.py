@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from aimo2.backends import TransformersBackend, VLLMBackend
 from aimo2.gateway import KAGGLE_SECONDS_PER_PROBLEM, kaggle_predict_adapter
-from aimo2.prompts import STYLES
+from aimo2.prompts import STYLES, TOOL_FORMATS
 from aimo2.solver import Solver
 from shared.recipes import FieldError
 
@@ -59,6 +59,8 @@ class InferenceSettings:
     enable_prefix_caching: bool = True
     # the Solver
     style: str = field(default="cot", metadata={"help": f"one of {sorted(STYLES)}"})
+    tool_format: str = field(default="markdown", metadata={
+        "help": "tir: markdown (```python blocks) | tool_call (<tool_call> tags, OpenMath-Nemotron)"})  # fmt: skip
     n_samples: int = field(default=16, metadata={"help": "samples per problem at most"})
     batch_size: int = field(default=8, metadata={"help": "samples drawn together"})
     min_agree: int | None = field(
@@ -87,6 +89,10 @@ class InferenceSettings:
             raise FieldError("backend", f"backend: {self.backend!r} is not one of {' | '.join(BACKENDS)}")
         if self.style not in STYLES:
             raise FieldError("style", f"style: {self.style!r} is not one of {sorted(STYLES)}")
+        if self.tool_format not in TOOL_FORMATS:
+            raise FieldError(
+                "tool_format", f"tool_format: {self.tool_format!r} is not one of {sorted(TOOL_FORMATS)}"
+            )
         for name in ("tensor_parallel_size", "max_model_len", "n_samples", "batch_size", "n_problems"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise FieldError(name, f"{name}: {getattr(self, name)} must be >= 1")
@@ -130,7 +136,7 @@ def build_solver(
                   min_agree=settings.min_agree, margin=settings.margin, style=settings.style,
                   max_new_tokens=settings.max_new_tokens, temperature=settings.temperature, top_p=settings.top_p,
                   time_budget_s=settings.budget_s, n_problems=settings.problems, clock=clock,
-                  seed=settings.seed)  # fmt: skip
+                  seed=settings.seed, tool_format=settings.tool_format)  # fmt: skip
 
 
 def serve(predict: Callable[[str, str], int], test_csv: str) -> None:

@@ -75,6 +75,7 @@ class Solver:
         fallback_answer: int = 0,
         sandbox: PythonSandbox | None = None,
         max_tool_calls: int = 4,
+        tool_format: str = "markdown",
     ) -> None:
         if n_samples < 1 or batch_size < 1:
             raise ValueError(f"n_samples and batch_size must be >= 1, got {n_samples} and {batch_size}")
@@ -102,6 +103,7 @@ class Solver:
         self.fallback_answer = fallback_answer
         self.sandbox = sandbox or (PythonSandbox() if style == "tir" else None)
         self.max_tool_calls = max_tool_calls
+        self.tool_format = tool_format  # markdown (```python blocks) or tool_call (OpenMath-Nemotron's tags)
         self.start_time = clock()
         self.records: list[ProblemRecord] = []
 
@@ -169,6 +171,7 @@ class Solver:
                 sandbox=self.sandbox,
                 max_tool_calls=self.max_tool_calls,
                 seed=seed,
+                tool_format=self.tool_format,
                 **sampling,
             )
         return self.backend.generate([build_messages(problem, self.style)], seed=seed, **sampling)[0]

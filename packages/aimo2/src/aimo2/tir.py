@@ -1,7 +1,8 @@
 r"""Tool-integrated reasoning (NemoSkills, §13.6.2): generate, run the model's Python, feed its output back.
 
 Each sample is generated until it closes a ```python block (the stop string is the closing fence on
-its own line). The block runs in the :class:`~aimo2.sandbox.PythonSandbox`, its ```output block is
+its own line), or, in OpenMath-Nemotron's format (``tool_format="tool_call"``), a ``<tool_call>`` ...
+``</tool_call>`` span (its code, fenced or not, runs the same way). The block runs in the :class:`~aimo2.sandbox.PythonSandbox`, its ```output block is
 appended to the sample's text, and generation continues from there as a partial assistant turn.
 A crash, a timeout or a memory kill is output like any other: the traceback or the kill reason goes
 back to the model, which can fix its code. After ``max_tool_calls`` executions a sample is continued
@@ -20,13 +21,24 @@ from aimo2.backends import Backend, Sample
 from aimo2.prompts import build_messages
 from aimo2.sandbox import PythonSandbox, format_output_block, last_python_block
 
-__all__ = ["CODE_STOP", "pending_code", "run_tir"]
+__all__ = ["CODE_STOP", "TOOL_CALL", "TOOL_CALL_END", "pending_code", "run_tir"]
 
 CODE_STOP = "\n```\n"  # a closing fence on its own line
+TOOL_CALL, TOOL_CALL_END = "<tool_call>", "</tool_call>"
+STOPS = {"markdown": CODE_STOP, "tool_call": TOOL_CALL_END}
 
 
-def pending_code(text: str) -> str | None:
-    """The code to run when ``text`` ends with a closed ```python block (a fence of another block: None)."""
+def pending_code(text: str, tool_format: str = "markdown") -> str | None:
+    """The code to run when ``text`` ends with a closed ```python block, or (``tool_call``) with a closed
+    ``<tool_call>`` span, whose code may itself be fenced; anything else (a fence of another block): None."""
+    if tool_format == "tool_call":
+        end = text.rstrip()
+        if not end.endswith(TOOL_CALL_END) or TOOL_CALL not in end:
+            return None
+        body = end[end.rindex(TOOL_CALL) + len(TOOL_CALL) : -len(TOOL_CALL_END)]
+        fenced = last_python_block(body)
+        code = fenced if fenced is not None else body.strip("\n") + "\n"
+        return code if code.strip() else None
     code = last_python_block(text)
     if code is None or not text.rstrip().endswith(code + "```"):
         return None
@@ -54,21 +66,27 @@ def run_tir(
     top_p: float = 0.95,
     seed: int | None = None,
     max_workers: int = 4,
+    tool_format: str = "markdown",
 ) -> list[Sample]:
     """``n`` tool-integrated solutions of ``problem``; each Sample's ``tool_calls`` counts its executions."""
     if max_tool_calls < 0:
         raise ValueError(f"max_tool_calls must be >= 0, got {max_tool_calls}")
-    messages = build_messages(problem, "tir")
+    if tool_format not in STOPS:
+        raise ValueError(f"tool_format: {tool_format!r} is not one of {sorted(STOPS)}")
+    stop = STOPS[tool_format]
+    messages = build_messages(problem, "tir", tool_format)
     traces = [_Trace() for _ in range(n)]
     first = backend.generate(
         [messages], n=n, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-        stop=[CODE_STOP] if max_tool_calls else None, seed=seed,
+        stop=[stop] if max_tool_calls else None, seed=seed,
     )[0]  # fmt: skip
-    at_fence = _absorb(traces, list(range(n)), first, with_stop=max_tool_calls > 0)
+    at_fence = _absorb(traces, list(range(n)), first, stop if max_tool_calls > 0 else None)
     round_ = 0
     while at_fence:
         round_ += 1
-        runnable = [(i, code) for i in at_fence if (code := pending_code(traces[i].text)) is not None]
+        runnable = [
+            (i, code) for i in at_fence if (code := pending_code(traces[i].text, tool_format)) is not None
+        ]
         with ThreadPoolExecutor(max_workers=max_workers) as pool:
             results = list(pool.map(sandbox.run, [code for _, code in runnable]))
         for (i, _), result in zip(runnable, results, strict=True):
@@ -90,15 +108,15 @@ def run_tir(
                 max_new_tokens=[max_new_tokens - traces[i].n_tokens for i in group],
                 temperature=temperature,
                 top_p=top_p,
-                stop=[CODE_STOP] if with_stop else None,
+                stop=[stop] if with_stop else None,
                 seed=None if seed is None else seed + round_,
             )
-            at_fence += _absorb(traces, group, [row[0] for row in outputs], with_stop=with_stop)
+            at_fence += _absorb(traces, group, [row[0] for row in outputs], stop if with_stop else None)
     return [Sample(t.text, t.n_tokens, t.seconds, t.finish_reason, t.tool_calls) for t in traces]
 
 
-def _absorb(traces: list[_Trace], rows: list[int], samples: list[Sample], *, with_stop: bool) -> list[int]:
-    """Append each row's new generation; return the rows that stopped at a closing fence."""
+def _absorb(traces: list[_Trace], rows: list[int], samples: list[Sample], stop: str | None) -> list[int]:
+    """Append each row's new generation; return the rows that stopped at the tool call's ``stop`` string."""
     at_fence = []
     for i, sample in zip(rows, samples, strict=True):
         trace = traces[i]
@@ -106,6 +124,6 @@ def _absorb(traces: list[_Trace], rows: list[int], samples: list[Sample], *, wit
         trace.n_tokens += sample.n_tokens
         trace.seconds += sample.seconds
         trace.finish_reason = sample.finish_reason
-        if with_stop and sample.finish_reason == "stop" and sample.text.endswith(CODE_STOP):
+        if stop is not None and sample.finish_reason == "stop" and sample.text.endswith(stop):
             at_fence.append(i)
     return at_fence
