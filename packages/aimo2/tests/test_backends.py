@@ -73,6 +73,18 @@ def test_transformers_same_seed_same_samples_and_greedy_copies(backend):
     assert len({s.text for s in greedy}) == 1  # greedy decoding: three identical copies
 
 
+def test_transformers_min_p_of_one_keeps_only_the_likeliest_token(backend):
+    def run(seed, **kw):
+        return [
+            s.text
+            for s in backend.generate([MESSAGES], n=2, max_new_tokens=8, temperature=1.0, seed=seed, **kw)[0]
+        ]
+
+    greedy = backend.generate([MESSAGES], n=1, max_new_tokens=8, temperature=0.0)[0][0].text
+    assert run(11, min_p=1.0) == run(12, min_p=1.0) == [greedy, greedy]  # sampling from one token is greedy
+    assert run(11) != run(12)  # without it the seeds differ
+
+
 def test_transformers_stop_string_cuts_after_its_first_occurrence(backend):
     full = backend.generate([MESSAGES], n=1, max_new_tokens=20, temperature=1.0, seed=5)[0][0]
     ids = backend.tokenizer.encode(full.text, add_special_tokens=False)

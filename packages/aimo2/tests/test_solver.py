@@ -28,6 +28,27 @@ class AnswerStream:
         return [[Sample(text, TOKENS, self.seconds_per_call, "stop") for text in texts]]
 
 
+class Recorder(AnswerStream):
+    """An AnswerStream that also keeps the keyword arguments of each call."""
+
+    def __init__(self, answers):
+        super().__init__(answers)
+        self.kwargs = []
+
+    def generate(self, prompts, **kwargs):
+        self.kwargs.append({k: v for k, v in kwargs.items() if k in ("min_p", "stop")})
+        return super().generate(prompts, **{k: v for k, v in kwargs.items() if k not in ("min_p", "stop")})
+
+
+def test_min_p_and_stop_strings_reach_the_backend_only_when_set():
+    plain = Recorder([7, 7])
+    solver(plain, n_samples=2, batch_size=2).predict("a", "p")
+    assert plain.kwargs == [{}]  # a backend without them (the simulated one) is called as before
+    fast_math = Recorder([7, 7])
+    solver(fast_math, n_samples=2, batch_size=2, min_p=0.05, stop=["</think>"]).predict("a", "p")
+    assert fast_math.kwargs == [{"min_p": 0.05, "stop": ["</think>"]}]
+
+
 def solver(backend, **kwargs) -> Solver:
     return Solver(backend, clock=backend.clock, max_new_tokens=1000, **kwargs)
 

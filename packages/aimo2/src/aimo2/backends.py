@@ -82,10 +82,12 @@ class Backend(Protocol):
         top_p: float = 0.95,
         stop: Sequence[str] | None = None,
         seed: int | None = None,
+        min_p: float = 0.0,
     ) -> list[list[Sample]]:
         """``n`` samples for each prompt, with one token limit for all prompts or one per prompt.
 
-        Text generated past a stop string is dropped; the stop string is kept.
+        Text generated past a stop string is dropped; the stop string is kept. ``min_p`` drops the tokens whose
+        probability is below that share of the likeliest one's (0: off).
         """
         ...
 
@@ -174,6 +176,7 @@ class TransformersBackend:
         top_p: float = 0.95,
         stop: Sequence[str] | None = None,
         seed: int | None = None,
+        min_p: float = 0.0,
     ) -> list[list[Sample]]:
         limits = token_limits(max_new_tokens, len(prompts))
         # Greedy decoding cannot return several sequences per prompt: repeat the prompts instead.
@@ -199,7 +202,9 @@ class TransformersBackend:
                     num_return_sequences=per_prompt,
                 )
             )  # fmt: skip
-        sampling = {"temperature": temperature, "top_p": top_p} if temperature > 0 else {}
+        sampling = (
+            {"temperature": temperature, "top_p": top_p, "min_p": min_p or None} if temperature > 0 else {}
+        )
         if seed is not None:
             torch.manual_seed(seed)
         start = time.perf_counter()
@@ -298,6 +303,7 @@ class VLLMBackend:
         top_p: float = 0.95,
         stop: Sequence[str] | None = None,
         seed: int | None = None,
+        min_p: float = 0.0,
     ) -> list[list[Sample]]:
         from vllm import SamplingParams, TokensPrompt
 
@@ -321,6 +327,7 @@ class VLLMBackend:
                 max_tokens=limit,
                 temperature=temperature,
                 top_p=top_p,
+                min_p=min_p,
                 seed=seed,
                 stop=list(stop) if stop else None,
                 stop_token_ids=stop_ids,
@@ -517,6 +524,7 @@ class SimulatedBackend:
         top_p: float = 0.95,
         stop: Sequence[str] | None = None,
         seed: int | None = None,
+        min_p: float = 0.0,
     ) -> list[list[Sample]]:
         """Sampling settings and stop strings are accepted for the interface; simulated texts hold no code."""
         limits = token_limits(max_new_tokens, len(prompts))

@@ -70,6 +70,13 @@ class InferenceSettings:
     max_new_tokens: int = 16384
     temperature: float = 0.6
     top_p: float = 0.95
+    min_p: float = field(default=0.0, metadata={"help": "min-p filtering of the sampled tokens (0: off)"})
+    stop: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "CoT: stop strings, e.g. </think> for a model that boxes its answer while thinking (Fast-Math-R1)"
+        },
+    )
     n_problems: int | None = field(
         default=None,
         metadata={
@@ -136,7 +143,8 @@ def build_solver(
                   min_agree=settings.min_agree, margin=settings.margin, style=settings.style,
                   max_new_tokens=settings.max_new_tokens, temperature=settings.temperature, top_p=settings.top_p,
                   time_budget_s=settings.budget_s, n_problems=settings.problems, clock=clock,
-                  seed=settings.seed, tool_format=settings.tool_format)  # fmt: skip
+                  seed=settings.seed, tool_format=settings.tool_format, min_p=settings.min_p,
+                  stop=settings.stop)  # fmt: skip
 
 
 def serve(predict: Callable[[str, str], int], test_csv: str) -> None:

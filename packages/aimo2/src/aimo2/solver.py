@@ -18,7 +18,7 @@ spent, a problem gets no sample at all. A problem with no readable answer gets `
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -76,6 +76,8 @@ class Solver:
         sandbox: PythonSandbox | None = None,
         max_tool_calls: int = 4,
         tool_format: str = "markdown",
+        min_p: float = 0.0,
+        stop: Sequence[str] = (),
     ) -> None:
         if n_samples < 1 or batch_size < 1:
             raise ValueError(f"n_samples and batch_size must be >= 1, got {n_samples} and {batch_size}")
@@ -104,6 +106,9 @@ class Solver:
         self.sandbox = sandbox or (PythonSandbox() if style == "tir" else None)
         self.max_tool_calls = max_tool_calls
         self.tool_format = tool_format  # markdown (```python blocks) or tool_call (OpenMath-Nemotron's tags)
+        # CoT sampling only: min-p filtering, and stop strings (Fast-Math-R1 stops at </think>: its model boxes the
+        # answer inside the thinking, so the summary after it is time not spent on other samples)
+        self.min_p, self.stop = min_p, list(stop)
         self.start_time = clock()
         self.records: list[ProblemRecord] = []
 
@@ -174,4 +179,6 @@ class Solver:
                 tool_format=self.tool_format,
                 **sampling,
             )
-        return self.backend.generate([build_messages(problem, self.style)], seed=seed, **sampling)[0]
+        extra = {"min_p": self.min_p} if self.min_p else {}
+        extra |= {"stop": self.stop} if self.stop else {}
+        return self.backend.generate([build_messages(problem, self.style)], seed=seed, **sampling, **extra)[0]
