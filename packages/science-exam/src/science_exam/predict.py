@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    log_to_file(output.parent / "predict.log", verbose=args.verbose)
+    log_to_file(output.with_suffix(".log"), verbose=args.verbose)  # beside the submission, as every chapter
     try:
         test = load_test(Path(args.data_dir))
         proba = predict_test(Path(args.models), test)
