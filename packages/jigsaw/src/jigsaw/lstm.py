@@ -17,6 +17,7 @@ those predictions is the technique itself, and the model is not a transformer.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -61,6 +62,26 @@ class Vocabulary:
     def encode(self, words: list[str], max_length: int) -> list[int]:
         ids = [self.index.get(w, 1) for w in words[:max_length]]
         return ids or [1]  # an empty comment still gets one (unknown) token
+
+
+_VECTORS: dict[tuple, tuple[Vocabulary, np.ndarray]] = {}
+
+
+def word_vectors(
+    texts: list[str], dim: int, seed: int, embedding_path: str | None
+) -> tuple[Vocabulary, np.ndarray]:
+    """The vocabulary and embedding matrix of ``texts``, trained once for a given set of texts (in whatever order
+    a fold lists them) and settings: word2vec on the sorted texts shuffled by ``seed``, so each fold of a run,
+    whose training and validation texts together are always the same, reuses the first fold's vectors."""
+    ordered = sorted(texts)
+    digest = hashlib.sha256("\x00".join(ordered).encode()).hexdigest()
+    key = (digest, dim, seed, embedding_path)
+    if key not in _VECTORS:
+        corpus = [tokenize(ordered[i]) for i in np.random.default_rng(seed).permutation(len(ordered))]
+        vocab = Vocabulary(corpus)
+        _VECTORS.clear()  # one run's vectors at a time: a full-scale matrix is hundreds of megabytes
+        _VECTORS[key] = vocab, embedding_matrix(vocab, corpus, dim, seed, embedding_path)
+    return _VECTORS[key]
 
 
 def embedding_matrix(
@@ -175,12 +196,12 @@ def fit(
 ) -> LstmModel:
     """Train the BiLSTM on one fold (one progress bar named ``desc`` over its steps). The word vectors are trained
     on the fold's comments and ``unlabelled`` (the texts to be predicted: no labels, so no leakage), and their
-    words are the vocabulary."""
+    words are the vocabulary: every fold of a run reads the same texts, so they are trained once per run
+    (:func:`word_vectors`)."""
     rng = np.random.default_rng(config.seed)
     tokenized = [tokenize(t) for t in train["comment_text"]]
-    corpus = tokenized + [tokenize(t) for t in unlabelled]
-    vocab = Vocabulary(corpus)
-    matrix = embedding_matrix(vocab, corpus, config.embedding_dim, config.seed, config.embedding_path)
+    vocab, matrix = word_vectors([*train["comment_text"], *unlabelled], config.embedding_dim, config.seed,
+                                 config.embedding_path)  # fmt: skip
     ids = [vocab.encode(w, config.max_length) for w in tokenized]
     target = train["target"].to_numpy(dtype=np.float64)
     extra = {
@@ -215,7 +236,11 @@ def fit(
         scheduler.step()
         # checkpoint ensembling: each epoch's weights kept, later epochs weighted 2**epoch
         states.append(
-            {k: v.detach().cpu().clone() for k, v in model.state_dict().items() if not k.startswith("embedding")}
+            {
+                k: v.detach().cpu().clone()
+                for k, v in model.state_dict().items()
+                if not k.startswith("embedding")
+            }
         )
         epoch_weights.append(2.0**epoch)
     bar.close()
