@@ -73,3 +73,25 @@ def test_chapter_paths_import_the_sample_maker_only_when_the_sample_is_made(tmp_
     monkeypatch.setattr(shared.console, "log_to_file", lambda path, verbose: made.append((path, verbose)))
     assert paths.open_run(str(tmp_path / "run"), "train", verbose=True) == tmp_path / "run"
     assert made[-1] == (tmp_path / "run" / "run.log", True)
+
+
+def test_every_predict_command_shares_its_flags_and_writes_its_log_beside_the_submission(
+    tmp_path, monkeypatch
+):
+    import shared.console
+    from shared.runs import open_prediction, predict_parser
+
+    monkeypatch.setattr(
+        shared.console, "log_to_file", lambda path, verbose=False: path
+    )  # no global logging change
+
+    parser = predict_parser("x", "test.csv")
+    args = parser.parse_args(["--models", "m", "--data_dir", "d"])  # the underscore spelling works too
+    assert (args.models, args.data_dir, args.output, args.verbose) == ("m", "d", "submission.csv", False)
+    assert "folder with test.csv" in parser.format_help()
+    output, log = open_prediction(str(tmp_path / "deep" / "sub.csv"))
+    assert (
+        output == tmp_path / "deep" / "sub.csv"
+        and output.parent.is_dir()
+        and log == tmp_path / "deep" / "sub.log"
+    )

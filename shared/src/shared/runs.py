@@ -8,6 +8,7 @@ download in ``competitions/<chapter>/data/``, the generated sample in its ``samp
 
 from __future__ import annotations
 
+import argparse
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +51,29 @@ def open_run(output_dir: str | None, chapter: str, prefix: str, verbose: bool = 
     out.mkdir(parents=True, exist_ok=True)
     log_to_file(out / "run.log", verbose=verbose)
     return out
+
+
+def predict_parser(description: str, test_files: str) -> argparse.ArgumentParser:
+    """The flags every ``<chapter>-predict`` takes, spelled alike: ``--models`` (a run's ``models/``), ``--data-dir``
+    (the folder with ``test_files``; default: the chapter's data), ``--output`` and ``--verbose``. A chapter adds
+    its own after."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--models", required=True, help="the models/ folder of a reproduce or train run")
+    parser.add_argument("--data-dir", "--data_dir", default=None,
+                        help=f"folder with {test_files} (default: the chapter's data)")  # fmt: skip
+    parser.add_argument("--output", default="submission.csv", help="where to write the submission")
+    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
+    return parser
+
+
+def open_prediction(output: str, verbose: bool = False) -> tuple[Path, Path]:
+    """(the submission path, its folder made; the log beside it, ``<output>.log``, which gets the libraries' chatter
+    unless ``verbose``)."""
+    from shared.console import log_to_file
+
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path, log_to_file(path.with_suffix(".log"), verbose=verbose)
 
 
 def run_dir(output_dir: str | None, chapter: str, prefix: str) -> Path:

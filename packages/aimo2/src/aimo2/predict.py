@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import pandas as pd
 from transformers import HfArgumentParser
@@ -21,8 +20,8 @@ from aimo2.data import DataError, load_competition
 from aimo2.gateway import ANSWERED, LocalGateway
 from aimo2.kaggle import InferenceSettings, build_solver
 from aimo2.paths import resolve_data_dir
-from shared.console import log_to_file
 from shared.recipes import ConfigError, parse_config
+from shared.runs import open_prediction
 
 
 @dataclass
@@ -42,9 +41,7 @@ def main(argv: list[str] | None = None) -> None:
         problems = load_competition(data_dir).test
     except (ConfigError, DataError) as err:
         sys.exit(f"aimo2-predict: {err}")
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    log = log_to_file(output.with_suffix(".log"), verbose=args.verbose)
+    output, log = open_prediction(args.output, args.verbose)
     if settings.n_problems is None:
         settings = replace(settings, n_problems=len(problems))
     solver = build_solver(settings)

@@ -12,7 +12,6 @@ clip and writes ``submission.csv`` (``id, sentence``). A Kaggle notebook cell::
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -22,23 +21,15 @@ from bengali_asr.audio import AudioError
 from bengali_asr.data import DataError, load_test
 from bengali_asr.experiment import read_split
 from bengali_asr.pipeline import Pipeline
-from shared.console import log_to_file
+from shared.runs import open_prediction, predict_parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", required=True, help="the models/ folder of a reproduce or train run")
-    parser.add_argument("--data-dir", "--data_dir", default=None,
-                        help="folder with sample_submission.csv and test_mp3s/ (default: the chapter's data)")  # fmt: skip
-    parser.add_argument("--output", default="submission.csv", help="where to write the submission")
-    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
-    args = parser.parse_args(argv)
+    args = predict_parser(__doc__.split("\n")[0], "sample_submission.csv and test_mp3s/").parse_args(argv)
     from bengali_asr.paths import resolve_data_dir
 
     data_dir, _ = resolve_data_dir(args.data_dir)
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    log_to_file(output.with_suffix(".log"), verbose=args.verbose)
+    output, _ = open_prediction(args.output, args.verbose)
     try:
         pipeline = Pipeline(Path(args.models))
         test = read_split("test", load_test(data_dir)[0], None)

@@ -13,7 +13,6 @@ so nothing about them can come from training. A Kaggle notebook cell::
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -24,7 +23,8 @@ import pandas as pd
 from commonlit.data import TARGETS, DataError, load_test
 from commonlit.experiment import load_trained, with_features
 from commonlit.submission import MANIFEST, write_submission
-from shared.console import log_to_file, progress
+from shared.console import progress
+from shared.runs import open_prediction, predict_parser
 
 
 def read_manifest(models: Path) -> dict:
@@ -59,18 +59,12 @@ def predict_test(models: Path, test: pd.DataFrame) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", required=True, help="a run's models/ folder")
-    parser.add_argument("--data-dir", "--data_dir", default="competitions/commonlit/data",
-                        help="the folder with summaries_test.csv and prompts_test.csv")  # fmt: skip
-    parser.add_argument("--output", default="submission.csv")
-    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
-    args = parser.parse_args(argv)
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    log_to_file(output.with_suffix(".log"), verbose=args.verbose)  # beside the submission, as every chapter
+    args = predict_parser(__doc__.split("\n")[0], "summaries_test.csv and prompts_test.csv").parse_args(argv)
+    from commonlit.paths import resolve_data_dir
+
+    output, _ = open_prediction(args.output, args.verbose)
     try:
-        test = load_test(Path(args.data_dir))
+        test = load_test(Path(resolve_data_dir(args.data_dir)[0]))
         preds = predict_test(Path(args.models), test)
     except DataError as err:
         sys.exit(f"error: {err}")

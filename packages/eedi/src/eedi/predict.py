@@ -14,7 +14,6 @@ incorrect answer of every test question. A Kaggle notebook cell::
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -38,7 +37,8 @@ from eedi.ranked import Ranked, from_scores
 from eedi.submission import submission_frame
 from eedi.text import doc_texts, query_texts
 from eedi.tfidf import TfidfRetriever
-from shared.console import log_to_file, progress
+from shared.console import progress
+from shared.runs import open_prediction, predict_parser
 
 MANIFEST = "manifest.json"
 
@@ -56,7 +56,9 @@ def read_manifest(models: Path) -> dict:
                            "n_misconceptions") if k not in (manifest if isinstance(manifest, dict) else {})]  # fmt: skip
     if missing:
         raise DataError(f"{path}: missing key(s) {', '.join(missing)}")
-    folders = [r["path"] for r in manifest["retrievers"]] + [p for p in (manifest["pointwise"], manifest["listwise"]) if p]
+    folders = [r["path"] for r in manifest["retrievers"]] + [
+        p for p in (manifest["pointwise"], manifest["listwise"]) if p
+    ]
     for rel in folders:
         if not rel or not (models / rel).is_dir():
             raise DataError(f"{path}: the folder {models / str(rel)} it names is missing")
@@ -68,7 +70,9 @@ def fold_dirs(directory: Path) -> list[Path]:
     return sorted(directory.glob("fold-*"), key=lambda p: int(p.name.removeprefix("fold-")))
 
 
-def retriever_scores(models: Path, entry: dict, config: ExperimentConfig, queries: list[str], docs: list[str]):
+def retriever_scores(
+    models: Path, entry: dict, config: ExperimentConfig, queries: list[str], docs: list[str]
+):
     """One retriever's (n, n_misconceptions) test scores, as the reproduce run computed them."""
     folder = models / entry["path"]
     if entry["kind"] == "tfidf":
@@ -108,7 +112,9 @@ def predict_ranking(models: Path, test: pd.DataFrame, misconceptions: pd.DataFra
                 raise DataError(f"{models / MANIFEST}: its rerankers read CoT explanations: run eedi-explain on the "
                                 "test and pass --explanations <its explanations.csv>")  # fmt: skip
             asked = query_texts(long, read_explanations(explanations))
-        first, last = rerank_rows(config, FoldRerankers(point, lists), list(range(len(point))), ranked, asked, docs)
+        first, last = rerank_rows(
+            config, FoldRerankers(point, lists), list(range(len(point))), ranked, asked, docs
+        )
         ranked = last if last is not None else first
     if manifest["boost"]:
         unseen = ~misconceptions["MisconceptionId"].isin(set(manifest["seen"])).to_numpy()
@@ -117,21 +123,14 @@ def predict_ranking(models: Path, test: pd.DataFrame, misconceptions: pd.DataFra
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", required=True, help="the models/ folder of a reproduce or train run")
-    parser.add_argument("--data-dir", "--data_dir", default=None,
-                        help="folder with test.csv and misconception_mapping.csv (default: the chapter's data)")  # fmt: skip
-    parser.add_argument("--output", default="submission.csv", help="where to write the submission")
+    parser = predict_parser(__doc__.split("\n")[0], "test.csv and misconception_mapping.csv")
     parser.add_argument("--explanations", default=None,
                         help="the test's CoT explanations (eedi-explain), when the saved rerankers read them")  # fmt: skip
-    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
     args = parser.parse_args(argv)
     from eedi.paths import resolve_data_dir
 
     data_dir, _ = resolve_data_dir(args.data_dir)
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    log_to_file(output.with_suffix(".log"), verbose=args.verbose)
+    output, _ = open_prediction(args.output, args.verbose)
     try:
         misconceptions = load_misconceptions(data_dir / "misconception_mapping.csv")
         test = load_test(data_dir / "test.csv")
@@ -142,4 +141,3 @@ def main(argv: list[str] | None = None) -> None:
     keys = to_long(test, labelled=False)["QuestionId_Answer"]
     submission_frame(keys, misconceptions["MisconceptionId"].to_numpy(), ranked).to_csv(output, index=False)
     print(f"eedi-predict: {len(keys)} rows written to {output}")
-

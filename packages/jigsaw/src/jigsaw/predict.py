@@ -16,7 +16,6 @@ on the machine that predicts (a Kaggle dataset of the base model).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -27,7 +26,7 @@ from jigsaw.blend import METHODS, combine
 from jigsaw.data import DataError, load_sample_submission, load_test
 from jigsaw.experiment import predict_saved
 from jigsaw.submission import write_submission
-from shared.console import log_to_file
+from shared.runs import open_prediction, predict_parser
 
 MANIFEST = "manifest.json"
 
@@ -74,20 +73,13 @@ def predict_texts(models: Path, texts: list[str], base: str | None = None) -> np
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", required=True, help="the models/ folder of a reproduce or train run")
-    parser.add_argument("--data-dir", "--data_dir", default=None,
-                        help="folder with test.csv and sample_submission.csv (default: the chapter's data)")  # fmt: skip
-    parser.add_argument("--output", default="submission.csv", help="where to write the submission")
+    parser = predict_parser(__doc__.split("\n")[0], "test.csv and sample_submission.csv")
     parser.add_argument("--base-model", "--base_model", default=None,
                         help="where the base model of a LoRA experiment lies on this machine")  # fmt: skip
-    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
     args = parser.parse_args(argv)
     from jigsaw.paths import resolve_data_dir
 
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    log = log_to_file(output.with_suffix(".log"), verbose=args.verbose)
+    output, log = open_prediction(args.output, args.verbose)
     try:
         data_dir, _ = resolve_data_dir(args.data_dir)
         test = load_test(Path(data_dir) / "test.csv")

@@ -13,7 +13,6 @@ training data, no network) this writes ``submission.csv``. A Kaggle notebook cel
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ from pii.decode import average_probs, decode_documents
 from pii.experiment import decode, predict_saved
 from pii.postprocess import apply_rules
 from pii.submission import write_submission
-from shared.console import log_to_file
+from shared.runs import open_prediction, predict_parser
 
 MANIFEST = "manifest.json"
 DECODINGS = ("experiment", "thresholds")
@@ -75,18 +74,10 @@ def predict_documents(models: Path, docs) -> list:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", required=True, help="the models/ folder of a reproduce or train run")
-    parser.add_argument("--data-dir", "--data_dir", default=None,
-                        help="folder with test.json (default: the chapter's data)")  # fmt: skip
-    parser.add_argument("--output", default="submission.csv", help="where to write the submission")
-    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
-    args = parser.parse_args(argv)
+    args = predict_parser(__doc__.split("\n")[0], "test.json").parse_args(argv)
     from pii.paths import resolve_data_dir
 
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    log = log_to_file(output.with_suffix(".log"), verbose=args.verbose)
+    output, log = open_prediction(args.output, args.verbose)
     try:
         data_dir, _ = resolve_data_dir(args.data_dir)
         test, _ = load_documents(Path(data_dir) / "test.json", labelled=False)

@@ -13,7 +13,6 @@ Kaggle notebook cell::
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -28,7 +27,8 @@ from science_exam.experiment import INDEX
 from science_exam.pipeline import load_fold
 from science_exam.retrieve import CorpusIndex
 from science_exam.submission import MANIFEST, write_submission
-from shared.console import log_to_file, progress
+from shared.console import progress
+from shared.runs import open_prediction, predict_parser
 
 
 def _check_member(path: Path, models: Path, member: dict, where: str) -> None:
@@ -120,18 +120,12 @@ def predict_test(models: Path, test: pd.DataFrame) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", required=True, help="a run's models/ folder")
-    parser.add_argument("--data-dir", "--data_dir", default="competitions/science-exam/data",
-                        help="the folder with test.csv")  # fmt: skip
-    parser.add_argument("--output", default="submission.csv")
-    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
-    args = parser.parse_args(argv)
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    log_to_file(output.with_suffix(".log"), verbose=args.verbose)  # beside the submission, as every chapter
+    args = predict_parser(__doc__.split("\n")[0], "test.csv").parse_args(argv)
+    from science_exam.paths import resolve_data_dir
+
+    output, _ = open_prediction(args.output, args.verbose)
     try:
-        test = load_test(Path(args.data_dir))
+        test = load_test(Path(resolve_data_dir(args.data_dir)[0]))
         proba = predict_test(Path(args.models), test)
     except DataError as err:
         sys.exit(f"error: {err}")

@@ -14,14 +14,14 @@ Kaggle notebook cell::
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from shared.console import log_to_file, progress
+from shared.console import progress
+from shared.runs import open_prediction, predict_parser
 from wsdm import cascade, ensemble
 from wsdm import model as models
 from wsdm.baseline import FeatureBaseline
@@ -61,11 +61,7 @@ def probability(directory: Path, recipe: dict, test: pd.DataFrame, tta: bool | N
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", required=True, help="the models/ folder of a reproduce or train run")
-    parser.add_argument("--data-dir", "--data_dir", default=None,
-                        help="folder with test.parquet (default: the chapter's data)")  # fmt: skip
-    parser.add_argument("--output", default="submission.csv", help="where to write the submission")
+    parser = predict_parser(__doc__.split("\n")[0], "test.parquet")
     parser.add_argument("--tta", choices=("auto", "on", "off"), default="auto",
                         help="average each model with its prediction on the swapped pairs (auto: as the run chose)")  # fmt: skip
     parser.add_argument("--quantisation", choices=MODES, default=None,
@@ -73,14 +69,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base-dir", "--base_dir", default=None,
                         help="folder of the base models the saved adapters name by hub id (a Kaggle notebook's "
                         "attached datasets: <base-dir>/gemma-2-9b-it)")  # fmt: skip
-    parser.add_argument("--verbose", action="store_true", help="show the libraries' own output")
     args = parser.parse_args(argv)
     from wsdm.paths import resolve_data_dir
 
     data_dir, _ = resolve_data_dir(args.data_dir)
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    log_to_file(output.with_suffix(".log"), verbose=args.verbose)
+    output, _ = open_prediction(args.output, args.verbose)
     tta = {"auto": None, "on": True, "off": False}[args.tta]
     try:
         test = load_test(data_dir / "test.parquet")
