@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from shared.runs import output_root, resolve_data_dir, run_dir
 
 
@@ -95,3 +97,22 @@ def test_every_predict_command_shares_its_flags_and_writes_its_log_beside_the_su
         and output.parent.is_dir()
         and log == tmp_path / "deep" / "sub.log"
     )
+
+
+def test_a_manifest_is_read_back_and_checked_member_by_member(tmp_path):
+    from shared.runs import read_manifest, write_manifest
+
+    class Broken(ValueError):
+        pass
+
+    models = tmp_path / "models"
+    with pytest.raises(Broken, match=r"manifest\.json: not found \(models/ is written by x-train\)$"):
+        read_manifest(models, "x-train", Broken)
+    write_manifest(models, {"members": ["a"], "blend": None})
+    with pytest.raises(Broken, match=r"member 'a': folder .*models/a is missing$"):
+        read_manifest(models, "x-train", Broken)
+    (models / "a").mkdir()
+    assert read_manifest(models, "x-train", Broken) == {"members": ["a"], "blend": None}
+    write_manifest(models, {"members": []})
+    with pytest.raises(Broken, match="'members' is empty"):
+        read_manifest(models, "x-train", Broken)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,6 +75,32 @@ def open_prediction(output: str, verbose: bool = False) -> tuple[Path, Path]:
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path, log_to_file(path.with_suffix(".log"), verbose=verbose)
+
+
+MANIFEST = "manifest.json"  # in a run's models/: what <chapter>-predict loads
+
+
+def write_manifest(models: Path, content: dict) -> Path:
+    """``models/manifest.json`` holding ``content`` (its ``members``: the model folders the submission reads)."""
+    models.mkdir(parents=True, exist_ok=True)
+    path = models / MANIFEST
+    path.write_text(json.dumps(content, indent=2) + "\n")
+    return path
+
+
+def read_manifest(models: Path, written_by: str, error: type[Exception] = ValueError) -> dict:
+    """``models/manifest.json``, checked: present (else one line naming ``written_by``, the commands that write it),
+    a non-empty ``members`` list, and each member's folder in ``models``; a problem raises ``error``."""
+    path = models / MANIFEST
+    if not path.is_file():
+        raise error(f"{path}: not found (models/ is written by {written_by})")
+    manifest = json.loads(path.read_text())
+    if not manifest.get("members"):
+        raise error(f"{path}: 'members' is empty")
+    for name in manifest["members"]:
+        if not (models / name).is_dir():
+            raise error(f"{path}: member {name!r}: folder {models / name} is missing")
+    return manifest
 
 
 def run_dir(output_dir: str | None, chapter: str, prefix: str) -> Path:

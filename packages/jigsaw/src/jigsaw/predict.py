@@ -16,7 +16,6 @@ on the machine that predicts (a Kaggle dataset of the base model).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -26,35 +25,23 @@ from jigsaw.blend import METHODS, combine
 from jigsaw.data import DataError, load_sample_submission, load_test
 from jigsaw.experiment import predict_saved
 from jigsaw.submission import write_submission
+from shared import runs
 from shared.runs import open_prediction, predict_parser
-
-MANIFEST = "manifest.json"
 
 
 def write_manifest(models: Path, members: list[str], method: str | None = None,
                    weights: list[float] | None = None) -> Path:  # fmt: skip
     """``manifest.json``: the experiments the submission uses; with ``method`` (a :data:`jigsaw.blend.METHODS`
     name; ``optuna`` means the mean with ``weights``) their blend."""
-    models.mkdir(parents=True, exist_ok=True)
     blend = None if method is None else {"method": method, "weights": weights}
-    path = models / MANIFEST
-    path.write_text(json.dumps({"members": members, "blend": blend}, indent=2) + "\n")
-    return path
+    return runs.write_manifest(models, {"members": members, "blend": blend})
 
 
 def read_manifest(models: Path) -> dict:
-    path = models / MANIFEST
-    if not path.is_file():
-        raise DataError(f"{path}: not found (models/ is written by jigsaw-reproduce and jigsaw-train)")
-    manifest = json.loads(path.read_text())
-    members, blend = manifest.get("members"), manifest.get("blend")
-    if not members:
-        raise DataError(f"{path}: 'members' is empty")
-    for name in members:
-        if not (models / name).is_dir():
-            raise DataError(f"{path}: member {name!r}: folder {models / name} is missing")
-    if blend is None and len(members) != 1:
-        raise DataError(f"{path}: {len(members)} members and no 'blend'")
+    manifest = runs.read_manifest(models, "jigsaw-reproduce and jigsaw-train", DataError)
+    path, blend = models / runs.MANIFEST, manifest.get("blend")
+    if blend is None and len(manifest["members"]) != 1:
+        raise DataError(f"{path}: {len(manifest['members'])} members and no 'blend'")
     if blend is not None and blend.get("method") not in METHODS:
         raise DataError(f"{path}: blend method {blend.get('method')!r} is not one of {' | '.join(METHODS)}")
     return manifest

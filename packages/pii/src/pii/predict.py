@@ -13,7 +13,6 @@ training data, no network) this writes ``submission.csv``. A Kaggle notebook cel
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -22,9 +21,9 @@ from pii.decode import average_probs, decode_documents
 from pii.experiment import decode, predict_saved
 from pii.postprocess import apply_rules
 from pii.submission import write_submission
+from shared import runs
 from shared.runs import open_prediction, predict_parser
 
-MANIFEST = "manifest.json"
 DECODINGS = ("experiment", "thresholds")
 
 
@@ -32,23 +31,13 @@ def write_manifest(models: Path, members: list[str], decoding: str, rules: bool,
                    thresholds: dict | None = None) -> Path:  # fmt: skip
     """``manifest.json``: the experiments averaged, the decoding (``experiment``: the first member's own;
     ``thresholds``: ``{"threshold", "per_label"}`` tuned on the OOF probabilities) and the rules."""
-    models.mkdir(parents=True, exist_ok=True)
-    path = models / MANIFEST
-    manifest = {"members": members, "decoding": decoding, "thresholds": thresholds, "rules": rules}
-    path.write_text(json.dumps(manifest, indent=2) + "\n")
-    return path
+    content = {"members": members, "decoding": decoding, "thresholds": thresholds, "rules": rules}
+    return runs.write_manifest(models, content)
 
 
 def read_manifest(models: Path) -> dict:
-    path = models / MANIFEST
-    if not path.is_file():
-        raise DataError(f"{path}: not found (models/ is written by pii-reproduce and pii-train)")
-    manifest = json.loads(path.read_text())
-    if not manifest.get("members"):
-        raise DataError(f"{path}: 'members' is empty")
-    for name in manifest["members"]:
-        if not (models / name).is_dir():
-            raise DataError(f"{path}: member {name!r}: folder {models / name} is missing")
+    manifest = runs.read_manifest(models, "pii-reproduce and pii-train", DataError)
+    path = models / runs.MANIFEST
     if manifest.get("decoding") not in DECODINGS:
         raise DataError(
             f"{path}: decoding {manifest.get('decoding')!r} is not one of {' | '.join(DECODINGS)}"
