@@ -45,12 +45,15 @@ def bias_claim(
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
 ) -> Claim:
-    """``technique`` (name, out-of-fold predictions) against ``baseline`` on the final bias AUC."""
+    """``technique`` (name, out-of-fold predictions) against ``baseline`` on the final bias AUC, over the rows both
+    predicted (all of them, unless one is a holdout experiment: its fold 0)."""
     (base_name, base_oof), (tech_name, tech_oof) = baseline, technique
-    base = jigsaw_bias_scorer(target, base_oof, identities)
-    tech = jigsaw_bias_scorer(target, tech_oof, identities)
+    rows = np.isfinite(base_oof) & np.isfinite(tech_oof)  # a holdout experiment predicts only its fold
+    target, identities = np.asarray(target)[rows], identities[rows]
+    base = jigsaw_bias_scorer(target, base_oof[rows], identities)
+    tech = jigsaw_bias_scorer(target, tech_oof[rows], identities)
     return bootstrap(
-        text, base_name, tech_name, lambda w: (base(w), tech(w)), len(base_oof),
+        text, base_name, tech_name, lambda w: (base(w), tech(w)), int(rows.sum()),
         evidence=evidence, n_resamples=n_resamples, seed=seed, batched=True,
     )  # fmt: skip
 

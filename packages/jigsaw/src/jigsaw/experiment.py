@@ -30,6 +30,7 @@ LOADERS = {"tfidf-lr": tfidf.TfidfModel.load, "transformer": transformer.Transfo
            "lstm": lstm.LstmModel.load}  # fmt: skip
 EXPERIMENT = "experiment.json"  # in models/<name>/: the model kind and its fold folders
 WEIGHTINGS = ("none", "metric")
+VALIDATIONS = ("kfold", "holdout")
 WEIGHT_IDENTITIES = ("all", "scored")
 POOLINGS = ("mean", "cls", "last")
 NON_NEGATIVE = (
@@ -48,6 +49,8 @@ class ExperimentConfig:
     name: str = field(default="tfidf-lr", metadata={"help": "experiment name, used for the output folder"})
     model: str = field(default="tfidf-lr", metadata={"help": f"one of {sorted(MODELS)}"})
     n_folds: int = field(default=5, metadata={"help": "K of the stratified K-fold CV"})
+    validation: str = field(default="kfold", metadata={"help": "kfold: one model per fold | holdout: one model, "
+        "trained on the other folds, scored on fold 0 (1/n_folds of train) and predicting the test alone"})  # fmt: skip
     seed: int = field(default=42)
     weighting: str = field(
         default="none", metadata={"help": "none | metric (metric-aligned sample weights, §6.5.1)"}
@@ -109,6 +112,7 @@ class ExperimentConfig:
         the FieldError into one line naming the recipe or the command line)."""
         checks = (
             ("model", _one_of(self.model, sorted(MODELS))),
+            ("validation", _one_of(self.validation, VALIDATIONS)),
             ("weighting", _one_of(self.weighting, WEIGHTINGS)),
             ("weight_identities", _one_of(self.weight_identities, WEIGHT_IDENTITIES)),
             ("aux_targets", _one_of(self.aux_targets, AUX_TARGETS)),
@@ -156,15 +160,17 @@ def summarize(
     data: JigsawData,
     seconds: float,
 ) -> ExperimentResult:
-    """Score out-of-fold predictions (overall and per ``train['fold']``) and the labelled test files."""
-    identities = train[SCORED_IDENTITIES]
+    """Score out-of-fold predictions (overall and per ``train['fold']``) and the labelled test files. Rows without
+    a prediction (NaN: outside a holdout experiment's fold 0) are left out of every score."""
+    scored = np.isfinite(oof)
+    target, identities = train["target"][scored], train[SCORED_IDENTITIES][scored]
     folds = [
-        jigsaw_bias_summary(train["target"][mask], oof[mask], identities[mask])["final"]
-        for mask in (train["fold"] == k for k in sorted(train["fold"].unique()))
+        jigsaw_bias_summary(target[mask], oof[scored][mask], identities[mask])["final"]
+        for mask in (train["fold"][scored] == k for k in sorted(train["fold"][scored].unique()))
     ]
     result = ExperimentResult(
-        name=name, cv=jigsaw_bias_summary(train["target"], oof, identities), folds=folds, seconds=seconds, oof=oof,
-        breakdown=jigsaw_bias_breakdown(train["target"], oof, identities), predictions=predictions,
+        name=name, cv=jigsaw_bias_summary(target, oof[scored], identities), folds=folds, seconds=seconds, oof=oof,
+        breakdown=jigsaw_bias_breakdown(target, oof[scored], identities), predictions=predictions,
     )  # fmt: skip
     for set_name, frame in data.labelled_test.items():
         if set_name in predictions:
@@ -236,10 +242,11 @@ def run_experiment(config: ExperimentConfig, data: JigsawData, out_dir: Path,
     train = folded_train(data, config.n_folds, config.seed)
     weights = sample_weights(config, train)
     eval_sets = _eval_sets(data)
-    oof = np.zeros(len(train))
+    oof = np.full(len(train), np.nan)  # a holdout experiment predicts fold 0 only
     sums = {name: np.zeros(len(frame)) for name, frame in eval_sets.items()}
     save = models_dir is not None and is_main_process()
-    for fold in progress(range(config.n_folds), desc=config.name, unit="fold"):
+    fitted = range(config.n_folds) if config.validation == "kfold" else [0]
+    for fold in progress(fitted, desc=config.name, unit="fold"):
         fit, valid = (train["fold"] != fold).to_numpy(), (train["fold"] == fold).to_numpy()
         predict_on = {"valid": train.loc[valid, "comment_text"].tolist()}
         predict_on |= {name: frame["comment_text"].tolist() for name, frame in eval_sets.items()}
@@ -248,12 +255,12 @@ def run_experiment(config: ExperimentConfig, data: JigsawData, out_dir: Path,
         model = MODELS[config.model](config, train.loc[fit], weights[fit], unlabelled, desc=desc)
         oof[valid] = model.predict(predict_on.pop("valid"))
         for name, texts in predict_on.items():
-            sums[name] += model.predict(texts) / config.n_folds
+            sums[name] += model.predict(texts) / len(fitted)
         if save:
             model.save(models_dir / f"fold{fold}")
     if save:
         (models_dir / EXPERIMENT).write_text(json.dumps(
-            {"name": config.name, "model": config.model, "folds": [f"fold{k}" for k in range(config.n_folds)]},
+            {"name": config.name, "model": config.model, "folds": [f"fold{k}" for k in fitted]},
             indent=2) + "\n")  # fmt: skip
     result = summarize(config.name, train, oof, sums, data, time.perf_counter() - start)
     if is_main_process():
