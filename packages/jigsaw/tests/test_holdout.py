@@ -8,7 +8,7 @@ import pytest
 
 from jigsaw.claims import bias_claim
 from jigsaw.data import SCORED_IDENTITIES, load
-from jigsaw.experiment import ExperimentConfig, folded_train, predict_saved, run_experiment
+from jigsaw.experiment import ExperimentConfig, check_scorable, folded_train, predict_saved, run_experiment
 from jigsaw.reproduce import ladder, run_blends
 from jigsaw.synth import make_sample
 from shared.metrics import jigsaw_bias_summary
@@ -46,6 +46,9 @@ def test_blends_and_claims_use_the_rows_both_predicted(runs, tmp_path):
     data, _, kfold, holdout = runs
     train = folded_train(data, 5, 42)
     fold0 = (train["fold"] == 0).to_numpy()
+    check_scorable(
+        train, "train.csv", holdout=True
+    )  # what reproduce checks first: fold 0's halves are scorable
     blends = run_blends([kfold, holdout], data, train, tmp_path)
     for blend in blends:  # every blend is scored on fold 0 alone
         assert np.isfinite(blend.oof).sum() == fold0.sum()
@@ -67,3 +70,13 @@ def test_the_full_preset_trains_its_large_models_once():
     assert {c.validation for c in ladder("cpu")} == {"kfold"}  # the CPU ladder keeps its 5-fold CV
     with pytest.raises(FieldError, match=r"validation: 'loo' is not one of kfold \| holdout"):
         replace(ExperimentConfig(), validation="loo")
+
+
+def test_a_holdout_too_small_to_score_stops_before_training(tmp_path):
+    """3,000 comments: fold 0's halves (300 rows) leave some identity without toxic or civil comments."""
+    from jigsaw.data import DataError
+
+    train = folded_train(load(make_sample(tmp_path / "small", n_train=3000, n_test=50, seed=0)), 5, 42)
+    check_scorable(train, "train.csv")  # k-fold: every 4-fold training side is scorable
+    with pytest.raises(DataError, match=r"^train\.csv: column '\w+': half [12] of the holdout fold 0 have "):
+        check_scorable(train, "train.csv", holdout=True)

@@ -187,15 +187,33 @@ def folded_train(data: JigsawData, n_folds: int, seed: int) -> pd.DataFrame:
     return make_folds(train, n_folds, "stratified", target="label", seed=seed)
 
 
-def check_scorable(train: pd.DataFrame, source: str) -> None:
+def holdout_halves(n: int, seed: int) -> np.ndarray:
+    """Two seeded halves (0/1) of ``n`` holdout rows: the folds over which a blend's weights are cross-fitted when
+    fold 0 is the only fold every experiment predicted."""
+    return np.random.default_rng(seed).permutation(n) % 2
+
+
+def check_scorable(train: pd.DataFrame, source: str, holdout: bool = False, seed: int = 42) -> None:
     """Stop before any training when the out-of-fold metric or a cross-fitted blend cannot be scored: the
     bias AUC is undefined (NaN) where an identity's comments are all toxic or all civil, and a blend's
-    weights are fitted on all folds but one. (A single small fold may still score NaN; its CV entry says so.)"""
+    weights are fitted on all folds but one. With ``holdout`` (some experiment predicts fold 0 only), each half
+    of fold 0 (:func:`holdout_halves`) must be scorable too. (A single small fold may still score NaN; its CV
+    entry says so.)"""
     toxic = train["target"] >= 0.5
-    for k in sorted(train["fold"].unique()):
-        fit = train["fold"] != k
+    groups = [
+        (f"the folds other than fold {k}", (train["fold"] != k).to_numpy())
+        for k in sorted(train["fold"].unique())
+    ]
+    if holdout:
+        fold0 = np.flatnonzero((train["fold"] == 0).to_numpy())
+        half = holdout_halves(len(fold0), seed)
+        for h in (0, 1):
+            rows = np.zeros(len(train), dtype=bool)
+            rows[fold0[half == h]] = True
+            groups.append((f"half {h + 1} of the holdout fold 0", rows))
+    for where, rows in groups:
         for name in SCORED_IDENTITIES:
-            member = fit & (train[name] >= 0.5)
+            member = rows & (train[name] >= 0.5).to_numpy()
             if toxic[member].nunique() < 2:
                 kind = (
                     "no comments"
@@ -203,7 +221,7 @@ def check_scorable(train: pd.DataFrame, source: str) -> None:
                     else f"only {'toxic' if toxic[member].all() else 'civil'} comments"
                 )
                 raise DataError(
-                    f"{source}: column {name!r}: the folds other than fold {k} have {kind} for this identity, so "
+                    f"{source}: column {name!r}: {where} have {kind} for this identity, so "
                     f"the bias AUC is undefined; the ladder needs more rows ({len(train):,} here; the sample has "
                     "20,000)"
                 )

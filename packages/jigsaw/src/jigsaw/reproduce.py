@@ -31,6 +31,7 @@ from jigsaw.experiment import (
     ExperimentResult,
     check_scorable,
     folded_train,
+    holdout_halves,
     run_experiment,
     summarize,
     write_artifacts,
@@ -134,7 +135,7 @@ def run_blends(
     oof = np.column_stack([r.oof[rows] for r in results])
     folds = train["fold"].to_numpy()[rows]
     if len(np.unique(folds)) < 2:  # only the holdout fold is shared: cross-fit over its two halves
-        folds = np.random.default_rng(seed).permutation(len(folds)) % 2
+        folds = holdout_halves(len(folds), seed)
     stacked = {
         name: np.column_stack([r.predictions[name] for r in results]) for name in results[0].predictions
     }
@@ -230,7 +231,8 @@ def main(argv: list[str] | None = None) -> None:
         data_dir, data_name = resolve_data_dir(args.data_dir)
         data = load(data_dir)
         train = folded_train(data, configs[0].n_folds, configs[0].seed)  # every rung shares the folds
-        check_scorable(train, str(Path(data_dir) / "train.csv"))
+        holdout = any(c.validation == "holdout" for c in configs)
+        check_scorable(train, str(Path(data_dir) / "train.csv"), holdout=holdout)
     except DataError as err:
         sys.exit(f"error: {err}")
     out = run_dir(args.output_dir, "reproduce")
