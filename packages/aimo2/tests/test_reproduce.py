@@ -100,6 +100,13 @@ def test_bad_preset_or_backend_is_a_config_error():
         resolve(ReproduceArguments(preset="gpu"))
 
 
+def test_the_recipes_are_found_whatever_the_working_directory(tmp_path, monkeypatch):
+    from aimo2 import reproduce
+
+    monkeypatch.chdir(tmp_path)
+    assert reproduce.recipes_dir().is_absolute() and (reproduce.recipes_dir() / "sft-cot.yaml").is_file()
+
+
 def test_auto_training_needs_the_traces_and_says_what_is_missing(tmp_path, capsys):
     """Kaggle's download (reference.csv, test.csv, sample_submission.csv) has no traces: the cpu preset then skips
     the training rungs with one line instead of stopping at the first missing file."""

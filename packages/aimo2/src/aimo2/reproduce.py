@@ -54,7 +54,16 @@ from shared.console import is_verbose, log_to_file, progress
 from shared.report import print_claims
 from shared.tiny import tiny_causal_lm
 
-RECIPES = Path("competitions/aimo2/recipes")
+
+def recipes_dir() -> Path:
+    """The chapter's recipes: those of the workspace this package is installed from (editable, as ``uv sync``
+    installs it), so the command runs from any folder; else ``competitions/aimo2/recipes`` under the working
+    directory (a wheel install run from a checkout)."""
+    here = Path(__file__).resolve().parents[4] / "competitions" / "aimo2" / "recipes"
+    return here if here.is_dir() else Path("competitions/aimo2/recipes")
+
+
+RECIPES = recipes_dir()
 FULL_MODEL = "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B"
 
 
