@@ -116,3 +116,6 @@ def test_a_manifest_is_read_back_and_checked_member_by_member(tmp_path):
     write_manifest(models, {"members": []})
     with pytest.raises(Broken, match="'members' is empty"):
         read_manifest(models, "x-train", Broken)
+    (models / "manifest.json").write_text("{not json")
+    with pytest.raises(Broken, match=r"manifest\.json: not valid JSON \(.*line 1\)$"):
+        read_manifest(models, "x-train", Broken)

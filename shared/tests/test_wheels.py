@@ -1,5 +1,7 @@
 """The wheel-folder builder's choices: the lock's pins for the target's markers, minus what the image provides."""
 
+from pathlib import Path
+
 import pytest
 
 from shared import wheels as W
@@ -57,3 +59,9 @@ def test_platforms_cover_every_older_manylinux():
         and "manylinux2014_x86_64" in tags
     )
     assert "manylinux_2_36_x86_64" not in tags and "manylinux_2_16_x86_64" not in tags
+
+
+def test_a_folder_that_already_holds_wheels_is_refused(tmp_path):
+    (tmp_path / "old-1.0-py3-none-any.whl").write_bytes(b"")
+    with pytest.raises(FileExistsError, match="already holds wheels"):
+        W.build_wheels("jigsaw", tmp_path, provided={}, root=Path(__file__).parents[2])

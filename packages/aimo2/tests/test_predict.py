@@ -57,3 +57,10 @@ def test_the_budget_is_shared_by_the_problems_as_kaggle_runs_them():
         InferenceSettings()
     with pytest.raises(FieldError, match=r"^backend: 'sglang' is not one of vllm \| transformers"):
         InferenceSettings(model="m", backend="sglang")
+    # refused before any model loads, not after minutes of it
+    with pytest.raises(FieldError, match=r"^min_agree: 5 must be in 1\.\.n_samples \(4\)"):
+        InferenceSettings(model="m", n_samples=4)
+    with pytest.raises(FieldError, match=r"^margin: 0 must be >= 1"):
+        InferenceSettings(model="m", margin=0)
+    with pytest.raises(FieldError, match=r"^time_budget_s: 0\.0 must be > 0"):
+        InferenceSettings(model="m", time_budget_s=0.0)

@@ -58,6 +58,12 @@ def test_openmathreasoning_keeps_its_split_and_checks_the_answers(tmp_path, spli
     counts = prepare.prepare("openmathreasoning", [path], tmp_path / "data", split=split)
     traces = load_traces(tmp_path / "data" / "train" / f"{split}.jsonl")
     assert [t["answer"] for t in traces] == [42]
+    if split == "tir":  # converted after cot into the same folder: grpo.jsonl keeps the problems of both
+        prepare.prepare("openmathreasoning", [path], tmp_path / "both", split="cot")
+        prepare.prepare("openmathreasoning", [path], tmp_path / "both", split="tir")
+        assert (
+            len(load_traces(tmp_path / "both" / "train" / "grpo.jsonl")) == 1
+        )  # one problem, not duplicated
     if split == "tir":  # its solutions call tools in <tool_call> tags: the prompt asks for them
         assert TIR_TOOL_CALL_INSTRUCTION in traces[0]["messages"][0]["content"]
         assert counts["dropped"] == 0  # the cot rows are another split's, not drops

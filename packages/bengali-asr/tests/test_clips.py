@@ -65,8 +65,10 @@ def test_map_applies_its_transforms_at_each_read_in_order():
     np.testing.assert_array_equal(clips[0], [10, 20, 30, 40])
     assert clips.lengths.tolist() == [4, 2]
     np.testing.assert_array_equal(clips.take([1])[0], [10, 20])
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="exactly one of the waves or their paths"):
         C.Clips([1], waves=[np.zeros(1)], paths=["a.mp3"])
+    with pytest.raises(ValueError, match="exactly one of the waves or their paths"):
+        C.Clips([1])
 
 
 def test_blocks_by_hand():

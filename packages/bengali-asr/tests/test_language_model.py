@@ -103,6 +103,9 @@ def test_tuning_on_a_subset_decodes_the_grid_there_and_every_clip_once_more(tmp_
     assert calls[before] == tuned  # the draw is the seed's
     with pytest.raises(FieldError, match="tune_clips"):
         DecoderConfig(tune_clips=-1)
+    with pytest.raises(ValueError, match="tune_clips: 1 leaves a half of valid without tuning clips"):
+        lmod.tune_cross_fitted(lm, list(range(10)), references, halves, DecoderConfig(lm_weights=[1.0],
+                               word_scores=[0.0], beam_size=5, tune_clips=1))  # fmt: skip
 
 
 def test_a_prebuilt_arpa_replaces_the_built_one_and_gives_the_lexicon(tmp_path):
@@ -118,3 +121,8 @@ def test_a_prebuilt_arpa_replaces_the_built_one_and_gives_the_lexicon(tmp_path):
     assert lmod.decode_lm(lm, [emission("খ ক", vocab)], lmod.DecoderSettings(beam_size=10)) == ["খ ক"]
     with pytest.raises(FieldError, match=r"^arpa: .*missing\.arpa: file not found"):
         DecoderConfig(arpa=str(tmp_path / "missing.arpa"))
+    again = lmod.build_language_model([], vocab, tmp_path / "lm", order=2, arpa=lm.arpa)  # its own file: kept
+    assert again.arpa.read_bytes() == prebuilt.read_bytes()
+    write_arpa(["ক খ"], tmp_path / "unigram.arpa", order=1)
+    with pytest.raises(ValueError, match=r"unigram\.arpa: a 1-gram model; the decoder needs bigrams"):
+        lmod.build_language_model([], vocab, tmp_path / "lm1", order=2, arpa=tmp_path / "unigram.arpa")

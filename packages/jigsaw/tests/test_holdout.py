@@ -80,3 +80,16 @@ def test_a_holdout_too_small_to_score_stops_before_training(tmp_path):
     check_scorable(train, "train.csv")  # k-fold: every 4-fold training side is scorable
     with pytest.raises(DataError, match=r"^train\.csv: column '\w+': half [12] of the holdout fold 0 have "):
         check_scorable(train, "train.csv", holdout=True)
+
+
+def test_rungs_are_ranked_on_the_rows_they_all_predicted(runs):
+    from jigsaw.reproduce import comparable_cv
+
+    data, _, kfold, holdout = runs
+    train = folded_train(data, 5, 42)
+    fold0 = (train["fold"] == 0).to_numpy()
+    assert comparable_cv([kfold], train) == {"kfold": kfold.cv["final"]}  # k-fold alone: its own CV
+    both = comparable_cv([kfold, holdout], train)
+    on_fold0 = jigsaw_bias_summary(train["target"][fold0], kfold.oof[fold0], train[SCORED_IDENTITIES][fold0])
+    assert both["kfold"] == pytest.approx(on_fold0["final"]) != pytest.approx(kfold.cv["final"])
+    assert both["holdout"] == pytest.approx(holdout.cv["final"])

@@ -94,8 +94,11 @@ def read_manifest(models: Path, written_by: str, error: type[Exception] = ValueE
     path = models / MANIFEST
     if not path.is_file():
         raise error(f"{path}: not found (models/ is written by {written_by})")
-    manifest = json.loads(path.read_text())
-    if not manifest.get("members"):
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise error(f"{path}: not valid JSON ({err.msg}, line {err.lineno})") from None
+    if not isinstance(manifest, dict) or not manifest.get("members"):
         raise error(f"{path}: 'members' is empty")
     for name in manifest["members"]:
         if not (models / name).is_dir():

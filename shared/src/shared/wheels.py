@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -147,7 +148,13 @@ def download(pins: list[Pin], out: Path, python_version: str, glibc: int, root: 
             with tempfile.TemporaryDirectory() as scratch:
                 _run([*pip, "download", "--no-deps", "--no-binary=:all:", "--dest", scratch, pin.spec], root)
                 (sdist,) = Path(scratch).iterdir()
-                _run(["uv", "build", "--wheel", "--out-dir", str(out), str(sdist)], root)
+                _run(["uv", "build", "--wheel", "--out-dir", scratch, str(sdist)], root)
+                (wheel,) = Path(scratch).glob("*.whl")
+                if not wheel.name.endswith("-py3-none-any.whl"):  # built for this machine, not the notebook's
+                    raise RuntimeError(f"{pin.spec}: no wheel for Python {python_version} on manylinux x86-64, and its "
+                                       f"source builds a platform wheel here ({wheel.name}); provide it in the image "
+                                       "(--provided-package) or build it on a matching machine") from None  # fmt: skip
+                shutil.move(wheel, out / wheel.name)
             built.append(pin)
     return built
 
@@ -156,6 +163,8 @@ def build_wheels(package: str, out: Path, *, provided: dict[str, str | None], py
                  glibc: int = GLIBC, extras: tuple[str, ...] = (), root: Path | None = None) -> dict:  # fmt: skip
     """Write the wheel folder of ``package`` (module docstring) and return what it holds."""
     root = workspace_root(root or Path.cwd())
+    if out.is_dir() and any(out.glob("*.whl")):  # an older lock's wheels would be found by --find-links too
+        raise FileExistsError(f"{out}: already holds wheels; give an empty or new folder")
     out.mkdir(parents=True, exist_ok=True)
     export = ["uv", "export", "--package", package, "--frozen", "--no-dev", "--no-emit-workspace", "--no-hashes",
               "--no-header", "--no-annotate", *(f"--extra={e}" for e in extras)]  # fmt: skip
@@ -186,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
         provided = read_provided(Path(args.provided) if args.provided else None, args.provided_package)
         held = build_wheels(args.package, Path(args.out), provided=provided, python_version=args.python_version,
                             glibc=args.glibc, extras=tuple(args.extra))  # fmt: skip
-    except (FileNotFoundError, ValueError, RuntimeError) as err:
+    except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as err:
         sys.exit(f"kls-wheels: {err}")
     print(f"kls-wheels: {args.out}: {args.package}, {', '.join(MEMBERS)} and {len(held['downloaded'])} locked "
           f"dependencies ({held['megabytes']:.0f} MB); {len(held['provided'])} left to the image")  # fmt: skip

@@ -103,6 +103,13 @@ class InferenceSettings:
         for name in ("tensor_parallel_size", "max_model_len", "n_samples", "batch_size", "n_problems"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise FieldError(name, f"{name}: {getattr(self, name)} must be >= 1")
+        if self.min_agree is not None and not 1 <= self.min_agree <= self.n_samples:
+            raise FieldError("min_agree", f"min_agree: {self.min_agree} must be in 1..n_samples ({self.n_samples}); "
+                                          "None never stops early")  # fmt: skip
+        if self.margin < 1:
+            raise FieldError("margin", f"margin: {self.margin} must be >= 1")
+        if self.time_budget_s is not None and not self.time_budget_s > 0:
+            raise FieldError("time_budget_s", f"time_budget_s: {self.time_budget_s} must be > 0")
         if not 0 < self.gpu_memory_utilization <= 1:
             raise FieldError("gpu_memory_utilization", f"gpu_memory_utilization: {self.gpu_memory_utilization} "
                                                        "must be in (0, 1]")  # fmt: skip

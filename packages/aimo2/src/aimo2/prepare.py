@@ -12,7 +12,8 @@ sets of the write-ups in the chapter's layout, so ``aimo2-sft`` and ``train-grpo
 
 Every file is read whole (``.parquet``, ``.jsonl``/``.json`` lines, or ``.csv``; ``--max-rows`` keeps the first N).
 Problems get ids from their text (several traces of one problem share one); a trace whose answer differs from an
-earlier trace of the same problem is dropped. ``train/grpo.jsonl`` gets one CoT prompt per kept problem. Nothing is
+earlier trace of the same problem is dropped. ``train/grpo.jsonl`` gets one CoT prompt per kept problem (added to
+the prompts already there, so converting the cot and the tir split into one folder keeps both's problems). Nothing is
 dropped silently: ``dropped.csv`` lists every dropped row (file, row, reason) and the command prints the counts.
 """
 
@@ -28,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from aimo2.answers import extract_answer, parse_integer_answer
-from aimo2.data import DataError
+from aimo2.data import DataError, load_traces
 from aimo2.prompts import build_messages
 
 SOURCES = {
@@ -72,12 +73,12 @@ def convert(frame: pd.DataFrame, source: str, split: str, name: str) -> tuple[li
     style = "cot" if source == "fast-math-r1" else split
     tool_format = "tool_call" if style == "tir" else "markdown"
     for row, item in enumerate(frame.to_dict("records"), start=1):
+        if source == "openmathreasoning" and "inference_mode" in item and item["inference_mode"] != split:
+            continue  # another split's row: not this run's, not a drop
         problem = item["problem"]
         if not isinstance(problem, str) or not problem.strip():
             dropped.append((name, row, "empty problem", ""))
             continue
-        if source == "openmathreasoning" and "inference_mode" in item and item["inference_mode"] != split:
-            continue  # another split's row: not this run's, not a drop
         solution = item["generation" if source == "fast-math-r1" else "generated_solution"]
         if not isinstance(solution, str) or not solution.strip():
             dropped.append((name, row, "empty solution", ""))
@@ -150,9 +151,11 @@ def prepare(
     dropped += lost
     write_jsonl(out / "train" / f"{split}.jsonl", records)
     problems = {r["id"]: r for r in records}
-    prompts = [{"id": r["id"], "problem": r["problem"], "answer": r["answer"],
-                "prompt": build_messages(r["problem"], "cot")} for r in problems.values()]  # fmt: skip
-    write_jsonl(out / "train" / "grpo.jsonl", prompts)
+    grpo = out / "train" / "grpo.jsonl"  # kept across runs: --split cot then --split tir add up
+    earlier = {r["id"]: r for r in load_traces(grpo)} if grpo.is_file() else {}
+    prompts = earlier | {r["id"]: {"id": r["id"], "problem": r["problem"], "answer": r["answer"],
+                                   "prompt": build_messages(r["problem"], "cot")} for r in problems.values()}  # fmt: skip
+    write_jsonl(grpo, list(prompts.values()))
     pd.DataFrame(dropped, columns=["file", "row", "reason", "detail"]).to_csv(
         out / "dropped.csv", index=False
     )

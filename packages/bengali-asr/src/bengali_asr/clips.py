@@ -31,7 +31,7 @@ class Clips(Sequence[np.ndarray]):
                  paths: Sequence[str] | None = None, rows: Sequence[int] | None = None,
                  transform: Callable[[np.ndarray], np.ndarray] | None = None) -> None:  # fmt: skip
         if (waves is None) == (paths is None):
-            raise ValueError("Clips: give the waves or their paths, not both")
+            raise ValueError("Clips: give exactly one of the waves or their paths")
         self.lengths = np.asarray(lengths, dtype=np.int64)
         self.waves = None if waves is None else list(waves)
         self.paths = None if paths is None else list(paths)

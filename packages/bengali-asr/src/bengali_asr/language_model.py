@@ -68,7 +68,10 @@ def build_language_model(sentences: Sequence[str], vocab: dict[str, int], direct
         stats["sentences"] = len(texts)
     else:
         order, ngrams, words = read_unigrams(arpa)
-        shutil.copyfile(arpa, directory / ARPA)
+        if order < 2:
+            raise ValueError(f"{arpa}: a {order}-gram model; the decoder needs bigrams at least")
+        if Path(arpa).resolve() != (directory / ARPA).resolve():
+            shutil.copyfile(arpa, directory / ARPA)
         stats = {"source": str(arpa), "ngrams": ngrams}
         words = sorted(set(words))
     alphabet = set(vocab)
@@ -126,8 +129,16 @@ def tune_cross_fitted(lm: LanguageModel, emissions: Sequence[np.ndarray], refere
     base = DecoderSettings(beam_size=config.beam_size)
     n, halves = len(references), np.asarray(halves)
     tuning = np.arange(n)
-    if 0 < config.tune_clips < n:
-        tuning = np.sort(np.random.default_rng(seed).choice(n, config.tune_clips, replace=False))
+    if 0 < config.tune_clips < n:  # drawn half by half, so each half's setting is chosen on the other's clips
+        rng = np.random.default_rng(seed)
+        part_sizes = [config.tune_clips // 2, config.tune_clips - config.tune_clips // 2]
+        drawn = [rng.choice(np.flatnonzero(halves == h), min(k, int((halves == h).sum())), replace=False)
+                 for h, k in zip((0, 1), part_sizes, strict=True)]  # fmt: skip
+        if min(len(d) for d in drawn) == 0:
+            raise ValueError(
+                f"tune_clips: {config.tune_clips} leaves a half of valid without tuning clips (need >= 2)"
+            )
+        tuning = np.sort(np.concatenate(drawn))
     hyps, wers = [], []
     for weight, score in progress(grid, desc=desc, unit="setting"):
         decoded = decode_lm(lm, [emissions[i] for i in tuning], replace(base, lm_weight=weight, word_score=score),

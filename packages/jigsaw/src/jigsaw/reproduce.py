@@ -164,11 +164,26 @@ def run_blends(
     return blends
 
 
+def comparable_cv(results: list[ExperimentResult], train: pd.DataFrame) -> dict[str, float]:
+    """Each experiment's final metric on the rows every experiment predicted: its own CV when all predicted every
+    row (k-fold), else its score on the holdout fold, so that a holdout rung is never ranked against another
+    rung's score on other rows."""
+    rows = np.isfinite(np.column_stack([r.oof for r in results])).all(axis=1)
+    if rows.all():
+        return {r.name: r.cv["final"] for r in results}
+    target, identities = train["target"][rows], train[SCORED_IDENTITIES][rows]
+    return {r.name: jigsaw_bias_auc(target, r.oof[rows], identities) for r in results}
+
+
 def write_report(
-    out: Path, results: list[ExperimentResult], claims: list[Claim], data: str, preset: str
+    out: Path,
+    results: list[ExperimentResult],
+    claims: list[Claim],
+    data: str,
+    preset: str,
+    best: ExperimentResult,
 ) -> None:
     identity_heatmap(results, out / "identity_aucs.png")
-    best = max(results, key=lambda r: r.cv["final"])
     lines = [
         "# Jigsaw Unintended Bias — reproduce",
         "",
@@ -240,11 +255,11 @@ def main(argv: list[str] | None = None) -> None:
     models = out / "models"
     singles = [run_experiment(config, data, out / config.name, models / config.name) for config in configs]
     results = singles + run_blends(singles, data, train, out)
+    comparable = comparable_cv(results, train)  # the holdout rows when a rung is a holdout (full preset)
     claims = check_claims(
-        {r.name: r.oof for r in results}, {r.name: r.cv["final"] for r in results},
-        train["target"], train[SCORED_IDENTITIES], mechanics=mechanics,
+        {r.name: r.oof for r in results}, comparable, train["target"], train[SCORED_IDENTITIES], mechanics=mechanics,
     )  # fmt: skip
-    best = max(results, key=lambda r: r.cv["final"])
+    best = max(results, key=lambda r: comparable[r.name])
     (out / "submission.csv").write_bytes((out / best.name / "submission.csv").read_bytes())
     if best.name in {r.name for r in singles}:
         write_manifest(models, [best.name])
@@ -268,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
         experiments=experiments, claims=claims,
     )  # fmt: skip
     write_results(out / "results.json", content)
-    write_report(out, results, claims, data_name, args.preset)
+    write_report(out, results, claims, data_name, args.preset, best)
     print(metric_table(results))
     print_claims(claims)
     print(f"wrote {out}: report.md, results.json, submission.csv (from {best.name}), models/ for jigsaw-predict; "

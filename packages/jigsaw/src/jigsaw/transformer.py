@@ -136,7 +136,10 @@ class ToxicityModel(nn.Module):
 
     def forward(self, input_ids, attention_mask, target=None, aux=None, weight=None):
         hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        logits = self.head(self.dropout(self.pool(hidden, attention_mask)))
+        pooled = self.dropout(
+            self.pool(hidden, attention_mask)
+        )  # bf16 under a 4-bit base; the head is float32
+        logits = self.head(pooled.to(self.head.weight.dtype))
         if target is None:
             return {"logits": logits}
         return {"loss": weighted_bce_with_aux(logits, target, weight, aux, self.aux_weight), "logits": logits}
@@ -251,6 +254,7 @@ class TransformerModel:
             backbone = AutoModel.from_pretrained(directory / "backbone")
         model = ToxicityModel(backbone, s["n_aux"], pooling=s["pooling"])
         model.head.load_state_dict(load_file(str(directory / "head.safetensors")))
+        model.head.to(next(backbone.parameters()).device)  # a 4-bit base sits on its GPU already
         if torch.cuda.is_available() and not s["load_in_4bit"]:
             model.to("cuda")
         return cls(model.eval(), AutoTokenizer.from_pretrained(directory / "tokenizer"), s)
