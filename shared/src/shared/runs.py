@@ -88,9 +88,9 @@ def write_manifest(models: Path, content: dict) -> Path:
     return path
 
 
-def read_manifest(models: Path, written_by: str, error: type[Exception] = ValueError) -> dict:
-    """``models/manifest.json``, checked: present (else one line naming ``written_by``, the commands that write it),
-    a non-empty ``members`` list, and each member's folder in ``models``; a problem raises ``error``."""
+def load_manifest(models: Path, written_by: str, error: type[Exception] = ValueError) -> dict:
+    """``models/manifest.json`` as a mapping; missing (one line naming ``written_by``, the commands that write it),
+    not JSON, or not a mapping raises ``error``. Each chapter then checks the keys its predict reads."""
     path = models / MANIFEST
     if not path.is_file():
         raise error(f"{path}: not found (models/ is written by {written_by})")
@@ -98,7 +98,16 @@ def read_manifest(models: Path, written_by: str, error: type[Exception] = ValueE
         manifest = json.loads(path.read_text())
     except json.JSONDecodeError as err:
         raise error(f"{path}: not valid JSON ({err.msg}, line {err.lineno})") from None
-    if not isinstance(manifest, dict) or not manifest.get("members"):
+    if not isinstance(manifest, dict):
+        raise error(f"{path}: expected a JSON object, got {type(manifest).__name__}")
+    return manifest
+
+
+def read_manifest(models: Path, written_by: str, error: type[Exception] = ValueError) -> dict:
+    """:func:`load_manifest`, with a non-empty ``members`` list whose folders are all in ``models``."""
+    path = models / MANIFEST
+    manifest = load_manifest(models, written_by, error)
+    if not manifest.get("members"):
         raise error(f"{path}: 'members' is empty")
     for name in manifest["members"]:
         if not (models / name).is_dir():

@@ -14,7 +14,6 @@ incorrect answer of every test question. A Kaggle notebook cell::
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from eedi.submission import submission_frame
 from eedi.text import doc_texts, query_texts
 from eedi.tfidf import TfidfRetriever
 from shared.console import progress
-from shared.runs import open_prediction, predict_parser
+from shared.runs import load_manifest, open_prediction, predict_parser
 
 MANIFEST = "manifest.json"
 
@@ -46,14 +45,9 @@ MANIFEST = "manifest.json"
 def read_manifest(models: Path) -> dict:
     """``manifest.json``, checked: the keys predict reads are there and every folder it names exists."""
     path = models / MANIFEST
-    if not path.is_file():
-        raise DataError(f"{path}: not found (write models/ with eedi-reproduce or eedi-train)")
-    try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise DataError(f"{path}: not valid JSON ({err})") from err
+    manifest = load_manifest(models, "eedi-reproduce or eedi-train", DataError)
     missing = [k for k in ("config", "retrievers", "weights", "pointwise", "listwise", "boost", "seen",
-                           "n_misconceptions") if k not in (manifest if isinstance(manifest, dict) else {})]  # fmt: skip
+                           "n_misconceptions") if k not in manifest]  # fmt: skip
     if missing:
         raise DataError(f"{path}: missing key(s) {', '.join(missing)}")
     folders = [r["path"] for r in manifest["retrievers"]] + [

@@ -8,9 +8,9 @@ certain share of rows the big one decides).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from shared.runs import load_manifest
 from wsdm.data import DataError
 
 MANIFEST = "manifest.json"
@@ -20,13 +20,8 @@ KINDS = ("features", "model", "ensemble", "cascade")
 def read_manifest(directory: Path) -> dict:
     """``manifest.json``, checked: a known kind, and every folder it names has fold models."""
     path = directory / MANIFEST
-    if not path.is_file():
-        raise DataError(f"{path}: not found (write models/ with wsdm-reproduce or wsdm-train)")
-    try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise DataError(f"{path}: not valid JSON ({err})") from err
-    if not isinstance(manifest, dict) or manifest.get("kind") not in KINDS:
+    manifest = load_manifest(directory, "wsdm-reproduce or wsdm-train", DataError)
+    if manifest.get("kind") not in KINDS:
         raise DataError(f"{path}: 'kind' must be one of {', '.join(KINDS)}")
     for folder in needed_folders(manifest):
         if not fold_dirs(directory / folder):
