@@ -13,7 +13,6 @@ so nothing about them can come from training. A Kaggle notebook cell::
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -24,14 +23,12 @@ from commonlit.data import TARGETS, DataError, load_test
 from commonlit.experiment import load_trained, with_features
 from commonlit.submission import MANIFEST, write_submission
 from shared.console import progress
-from shared.runs import open_prediction, predict_parser
+from shared.runs import load_manifest, open_prediction, predict_parser
 
 
 def read_manifest(models: Path) -> dict:
     path = models / MANIFEST
-    if not path.is_file():
-        raise DataError(f"{path}: not found (write models/ with commonlit-reproduce or commonlit-train)")
-    manifest = json.loads(path.read_text())
+    manifest = load_manifest(models, "commonlit-reproduce or commonlit-train", DataError)
     for i, member in enumerate(manifest.get("members", [])):
         for key in ("name", "models", "weights"):
             if key not in member:

@@ -13,7 +13,6 @@ Kaggle notebook cell::
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from science_exam.pipeline import load_fold
 from science_exam.retrieve import CorpusIndex
 from science_exam.submission import MANIFEST, write_submission
 from shared.console import progress
-from shared.runs import open_prediction, predict_parser
+from shared.runs import load_manifest, open_prediction, predict_parser
 
 
 def _check_member(path: Path, models: Path, member: dict, where: str) -> None:
@@ -47,16 +46,7 @@ def _check_member(path: Path, models: Path, member: dict, where: str) -> None:
 def read_manifest(models: Path) -> dict:
     """``manifest.json``, checked: every folder it names exists."""
     path = models / MANIFEST
-    if not path.is_file():
-        raise DataError(
-            f"{path}: not found (write models/ with science-exam-reproduce or science-exam-train)"
-        )
-    try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise DataError(f"{path}: not valid JSON ({err})") from err
-    if not isinstance(manifest, dict):
-        raise DataError(f"{path}: expected a JSON object")
+    manifest = load_manifest(models, "science-exam-reproduce or science-exam-train", DataError)
     kind = manifest.get("kind")
     if kind == "blend":
         if not manifest.get("members"):
