@@ -7,22 +7,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from transformers import AutoTokenizer
 
 from science_exam import reader
 from science_exam.configs import ExperimentConfig
 from science_exam.data import LETTERS
 from shared.tiny import minilm_path
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small models run far faster on one thread than on two busy cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -20,15 +20,6 @@ from science_exam.reader import Collator, build_scorer, encode_pairs
 from shared.tiny import minilm_path
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small models run far faster on one thread than on two busy cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def config(pooling: str, **overrides) -> SimpleNamespace:
     """An ExperimentConfig's fields for a MiniLM cross-encoder on CPU, plus its head."""
     fields = dict(rerank_backbone=str(minilm_path()), rerank_num_layers=1, rerank_max_length=64,
