@@ -187,7 +187,9 @@ def test_every_recipes_attention_kernel_is_one_the_lock_installs(recipe):
                 yield from kernels(value)
 
     for key, kernel in kernels(yaml.safe_load(recipe.read_text()) or {}):
-        assert kernel in kernels_the_lock_installs(), f"{recipe}: {key}: {kernel!r} needs a package uv.lock lacks"
+        assert kernel in kernels_the_lock_installs(), (
+            f"{recipe}: {key}: {kernel!r} needs a package uv.lock lacks"
+        )
 
 
 def test_recipe_checks_refuse_a_missing_header_or_unknown_script(tmp_path):
@@ -200,6 +202,37 @@ def test_recipe_checks_refuse_a_missing_header_or_unknown_script(tmp_path):
     assert recipe_script(tagged) == "no-such-script"
     with pytest.raises(ValueError, match=r"not a \[project.scripts\] name"):
         recipe_parser("no-such-script", ALL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("member", [m for m in members() if m.scripts], ids=lambda m: m.name)
+def test_every_entry_point_answers_help(member):
+    """``<command> --help`` prints its flags and exits 0 for every console script (a ``%`` in a help text, which
+    argparse formats, once made one crash)."""
+    code = (
+        "import contextlib, importlib, io, sys\n"
+        "bad = []\n"
+        "for name, target in zip(sys.argv[1::2], sys.argv[2::2]):\n"
+        "    module, attr = target.split(':')\n"
+        "    main = getattr(importlib.import_module(module), attr)\n"
+        "    sys.argv = [name, '--help']\n"
+        "    try:\n"
+        "        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "            main()\n"
+        "        bad.append(f'{name}: did not exit')\n"
+        "    except SystemExit as stop:\n"
+        "        if stop.code not in (0, None):\n"
+        "            bad.append(f'{name}: exit {stop.code}')\n"
+        "    except Exception as err:\n"
+        "        bad.append(f'{name}: {type(err).__name__}: {err}')\n"
+        "print('\\n'.join(bad), end='')\n"
+    )
+    pairs = [item for name, target in sorted(member.scripts.items()) for item in (name, target)]
+    env = {k: v for k, v in os.environ.items() if k != "KLS_VERBOSE"}
+    done = subprocess.run([sys.executable, "-c", code, *pairs], capture_output=True, text=True, env=env, cwd=ROOT,
+                          timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "", done.stdout
 
 
 @pytest.mark.slow

@@ -84,7 +84,7 @@ class InferenceSettings:
         },
     )
     time_budget_s: float | None = field(default=None, metadata={
-        "help": "seconds for all the problems (default: 93 % of Kaggle's 5 h per 50 problems)"})  # fmt: skip
+        "help": "seconds for all the problems (default: 0.93 of Kaggle's 5 h per 50 problems)"})  # fmt: skip
     seed: int = 0
 
     def __post_init__(self):
