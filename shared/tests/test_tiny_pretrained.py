@@ -139,7 +139,28 @@ def test_resolve_backbone_pretrains_with_the_defaults(tmp_path, monkeypatch):
 def test_bad_settings_are_refused(tmp_path):
     with pytest.raises(ValueError, match=r"arch: unknown key\(s\) \['hidden'\]"):
         pretrained_causal_lm(TRAIN, hidden=3, cache_dir=tmp_path)
-    with pytest.raises(ValueError, match="steps: 0 must be >= 1"):
-        pretrained_causal_lm(TRAIN, steps=0, cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="steps: -1 must be >= 0"):
+        pretrained_causal_lm(TRAIN, steps=-1, cache_dir=tmp_path)
     with pytest.raises(ValueError, match="fewer than one seq_len=4096 block"):
         pretrained_causal_lm(TRAIN[:3], seq_len=4096, vocab_size=300, cache_dir=tmp_path)
+
+
+def test_no_steps_keeps_the_random_weights_and_the_vocabulary_can_come_from_other_text(tmp_path):
+    """``steps=0``: the seed's initialisation, untouched; ``tokenizer_texts``: words only they hold get pieces,
+    and the cache tells the two roles apart."""
+    other = ["zyxwvut qponmlk " * 3] * 50
+    raw = pretrained_causal_lm(TRAIN[:50], steps=0, vocab_size=400, tokenizer_texts=TRAIN[:50] + other,
+                               cache_dir=tmp_path)  # fmt: skip
+    trained = pretrained_causal_lm(TRAIN[:50], steps=2, vocab_size=400, tokenizer_texts=TRAIN[:50] + other,
+                                   cache_dir=tmp_path)  # fmt: skip
+    assert json.loads((raw / "pretraining.json").read_text())["steps"] == 0
+    a, b = (AutoModelForCausalLM.from_pretrained(p).state_dict() for p in (raw, trained))
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+    again = pretrained_causal_lm(TRAIN[:50], steps=0, vocab_size=400, tokenizer_texts=TRAIN[:50] + other,
+                                 cache_dir=tmp_path / "again")  # fmt: skip
+    c = AutoModelForCausalLM.from_pretrained(again).state_dict()
+    assert all(torch.equal(a[k], c[k]) for k in a)  # the seed decides the random weights
+    tokenizer = AutoTokenizer.from_pretrained(raw)
+    assert len(tokenizer.tokenize(" zyxwvut")) == 1
+    plain = pretrained_causal_lm(TRAIN[:50], steps=0, vocab_size=400, cache_dir=tmp_path)
+    assert plain != raw and len(AutoTokenizer.from_pretrained(plain).tokenize(" zyxwvut")) > 1

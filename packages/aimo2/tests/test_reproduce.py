@@ -5,9 +5,10 @@ import json
 import pandas as pd
 import pytest
 
+from aimo2 import predict, reproduce
 from aimo2.claims import ROLES, claims, compare
 from aimo2.configs import ConfigError
-from aimo2.data import load_problems
+from aimo2.learner import CurriculumPreset
 from aimo2.reproduce import ReproduceArguments, Rung, fitted_samples, main, resolve
 from aimo2.synth import make_sample
 
@@ -101,81 +102,95 @@ def test_bad_preset_or_backend_is_a_config_error():
 
 
 def test_the_recipes_are_found_whatever_the_working_directory(tmp_path, monkeypatch):
-    from aimo2 import reproduce
+    from aimo2 import paths
 
     monkeypatch.chdir(tmp_path)
-    assert reproduce.recipes_dir().is_absolute() and (reproduce.recipes_dir() / "sft-cot.yaml").is_file()
+    assert paths.recipes_dir().is_absolute() and (paths.recipes_dir() / "sft-cot.yaml").is_file()
 
 
-def test_auto_training_needs_the_traces_and_says_what_is_missing(tmp_path, capsys):
-    """Kaggle's download (reference.csv, test.csv, sample_submission.csv) has no traces: the cpu preset then skips
-    the training rungs with one line instead of stopping at the first missing file."""
+def test_auto_training_is_the_cpu_model_ladder_and_the_full_preset_needs_the_traces(tmp_path):
+    """The cpu preset's training ladder writes its own curriculum, so Kaggle's download (no traces) still gets
+    it; the full preset trains on the data's traces only when asked, and says which are missing."""
     data = make_sample(tmp_path / "data", n_reference=2, n_test=1, n_train=2)
-    assert resolve(ReproduceArguments(preset="cpu"), data)[2] is True  # the sample has them
     (data / "train" / "tir.jsonl").unlink()
-    assert resolve(ReproduceArguments(preset="cpu"), data)[2] is False
-    said = capsys.readouterr().out
-    assert "no training rungs: " in said and "has no train/tir.jsonl (" in said
-    assert resolve(ReproduceArguments(preset="cpu", training="on"), data)[2] is True  # asked for: it will say why
+    assert resolve(ReproduceArguments(preset="cpu"), data)[2] is True
     assert resolve(ReproduceArguments(preset="cpu", training="off"), data)[2] is False
+    assert resolve(ReproduceArguments(preset="full", backend="vllm"), data)[2] is False
+    with pytest.raises(ConfigError, match=r"has no train/tir.jsonl: make them with aimo2-prepare-data"):
+        resolve(ReproduceArguments(preset="full", training="on"), data)
 
 
-def test_reproduce_end_to_end(tmp_path, capsys):
+TINY = CurriculumPreset(
+    n_train=6, n_reference=2, n_test=1, pretrain_steps=0, sft_cot_steps=10, sft_tir_steps=10, grpo_steps=10,
+    num_generations=4, eval_samples=2, max_new_tokens=48, n_samples=4, ladder_batch_size=2, min_agree=2,
+    arch=dict(vocab_size=600, hidden_size=32, intermediate_size=64, num_layers=1, num_heads=2, num_kv_heads=1,
+              max_position_embeddings=512),
+)  # fmt: skip
+
+
+def test_reproduce_end_to_end(tmp_path, capsys, monkeypatch):
+    """The simulated what-if on the olympiad sample, then the model ladder on a tiny curriculum (tiny sizes: the
+    mechanics; the README's figures come from the default sizes)."""
+    monkeypatch.setattr(reproduce, "CurriculumPreset", lambda: TINY)
     data = make_sample(tmp_path / "data", n_reference=12, n_test=2, n_train=4)
     out = tmp_path / "run"
     main(["--data-dir", str(data), "--output-dir", str(out), "--n_samples", "16", "--batch_size", "4",
-          "--repeats", "2", "--eval_problems", "2"])  # fmt: skip
+          "--repeats", "2"])  # fmt: skip
     results = json.loads((out / "results.json").read_text())
     experiments = {e["name"]: e for e in results["experiments"]}
-    fitted = next(name for name in experiments if name.endswith("-fits-budget"))
-    assert list(experiments) == ["single-sample", "vote-16", "vote-16-early-stop", "vote-16-kaggle-budget", fitted,
-                                 "vote-16-early-stop-kaggle-budget", "early-stop-time-allocation", "sft-cot",
-                                 "sft-tir", "grpo", "merge-0.3cot-0.7tir"]  # fmt: skip
-    assert results["preset"] == "cpu" and results["backend"] == "simulated" and results["data"] == str(data)
-    for e in results["experiments"][:7]:
-        assert len(e["folds"]) == 2 and e["cv"] == pytest.approx(sum(e["folds"]) / 2)
-        assert all(0 <= f <= 12 for f in e["folds"])
-    # fixed K is whole batches of 4 whose expected time (vote-16's mean seconds per batch) fits 360 s a
-    # problem, and one more batch would not
+    # the what-if: the simulated rungs, labelled, and their claims kept apart from the chapter's
+    simulated = [e for e in results["experiments"] if e["name"].startswith("simulated: ")]
+    names = [e["name"].removeprefix("simulated: ") for e in simulated]
+    fitted = next(name for name in names if name.endswith("-fits-budget"))
+    assert names == ["single-sample", "vote-16", "vote-16-early-stop", "vote-16-kaggle-budget", fitted,
+                     "vote-16-early-stop-kaggle-budget", "early-stop-time-allocation"]  # fmt: skip
+    for e in simulated:
+        assert e["evidence"] == "simulated" and len(e["folds"]) == 2 and all(0 <= f <= 12 for f in e["folds"])
     records = pd.read_csv(out / "records.csv")
-    vote = records[records["rung"] == "vote-16"]
+    vote = records[records["rung"] == "simulated: vote-16"]
     per_batch, k = vote["seconds"].sum() / vote["n_batches"].sum(), int(fitted.split("-")[1])
     assert k % 4 == 0 and (k == 4 or k / 4 * per_batch <= 360) and (k == 16 or (k / 4 + 1) * per_batch > 360)
-    # every claim compares two rungs that ran, names a budget-respecting baseline, and says its numbers
-    # come from the simulator; delta is the difference of the two rungs' own figures
-    claims_by_baseline = [(c["baseline"], c["technique"]) for c in results["claims"]]
-    assert claims_by_baseline == [("single-sample", "vote-16"), ("vote-16", "vote-16-early-stop"),
-                                  ("vote-16", "vote-16-early-stop"), (fitted, "early-stop-time-allocation"),
-                                  ("vote-16-early-stop-kaggle-budget", "early-stop-time-allocation")]  # fmt: skip
-    for i, claim in enumerate(results["claims"]):
-        assert claim["evidence"] == "simulated" and claim["holds"] in (True, False, None)
+    what_if = results["what_if_claims"]
+    assert len(what_if) == 5 and all(c["evidence"] == "simulated" for c in what_if)
+    assert (what_if[0]["baseline"], what_if[0]["technique"]) == ("single-sample", "vote-16")
+    # the chapter's claims: the model ladder's, every one on model evidence, delta inside its interval
+    found = results["claims"]
+    assert [(c["baseline"], c["technique"]) for c in found] == [
+        ("base (cot, sampled)", "sft-cot (cot, sampled)"), ("sft-cot (cot, sampled)", "grpo (cot, sampled)"),
+        ("sft-cot (cot, sampled)", "grpo (cot, sampled)"), ("sft-cot (cot, sampled)", "merge-0.3cot-0.7tir (cot, sampled)"),
+        ("sft-tir (tir, sampled)", "merge-0.3cot-0.7tir (tir, sampled)"), ("single-sample", "vote-4"),
+        ("vote-4", "vote-4-early-stop"), ("vote-4", "vote-4-early-stop"),
+        (next(n for n in experiments if n.startswith("vote-") and n.endswith("-fits-budget")), "early-stop-step-allocation"),
+        ("vote-4-early-stop-step-budget", "early-stop-step-allocation")]  # fmt: skip
+    for claim in found:
         lo, hi = claim["interval"]
-        assert lo <= claim["delta"] <= hi and "12 problems" in claim["method"]
-        base, tech = experiments[claim["baseline"]], experiments[claim["technique"]]
-        key = "tokens_per_problem" if i == 2 else "cv"
-        assert claim["delta"] == pytest.approx(tech[key] - base[key])
-    assert results["claims"][1]["margin"] == pytest.approx(0.24)  # 2 points of 12 problems
-    # single sample: exactly one sample per problem; vote-16: sixteen
-    assert (records.loc[records["rung"] == "single-sample", "n_samples"] == 1).all()
-    assert (vote["n_samples"] == 16).all()
-    # the submission is the best rung's answers, one per reference problem, in Kaggle's layout
+        assert claim["evidence"] == "model" and lo <= claim["delta"] <= hi
+    sft, base = experiments["sft-cot (cot, sampled)"], experiments["base (cot, sampled)"]
+    assert found[0]["delta"] == pytest.approx(100 * (sft["cv"] - base["cv"]))
+    assert "8 problems" in found[0]["method"] and "8 problems" in found[5]["method"]
+    # the model rungs: the budget of decoding steps is never exceeded by the allocation rung
+    allocation = records[records["rung"] == "early-stop-step-allocation"]
+    budget = int(experiments["early-stop-step-allocation"]["note"].split()[0])
+    assert allocation["decoding_steps"].sum() <= budget and (allocation["decoding_steps"] <= allocation["allocation_tokens"]).all()
+    # the submission answers the curriculum's test.csv through the gateway, and models/ reproduces it
     submission = pd.read_csv(out / "submission.csv")
-    reference = load_problems(data / "reference.csv", with_answers=True)
-    assert list(submission.columns) == ["id", "answer"]
-    assert submission["id"].tolist() == reference["id"].tolist()
+    test = pd.read_csv(out / "curriculum" / "test.csv")
+    assert list(submission.columns) == ["id", "answer"] and submission["id"].tolist() == test["id"].tolist()
     assert submission["answer"].between(0, 999).all()
-    best = max(results["experiments"][:7], key=lambda e: e["cv"])
-    assert (submission["answer"] == reference["answer"]).sum() == best["folds"][0]
-    # training rungs ran: losses and rewards logged, models evaluated
+    # aimo2-predict, from models/ alone, answers test.csv exactly as the run did
+    predicted = tmp_path / "predicted.csv"
+    predict.main(["--config", str(out / "models" / "inference.yaml"), "--data-dir", str(out / "curriculum"),
+                  "--output", str(predicted)])  # fmt: skip
+    assert pd.read_csv(predicted).equals(submission)
     report = (out / "report.md").read_text()
-    assert "sft-cot`: training loss" in report and "boxed_in_think" in report and "## Claims" in report
+    assert "sft-cot`: training loss" in report and "boxed_in_think" in report and "## What-if" in report
     assert (out / "accuracy_vs_samples.png").stat().st_size > 1000
-    # the console has the table, one verdict per claim and where the files are; the trainers' per-step
+    # the console has the tables, one verdict per chapter claim and where the files are; the trainers' per-step
     # metrics went to run.log instead
     printed = capsys.readouterr()
     verdicts = [line for line in printed.out.splitlines() if line.startswith(("[holds]", "[does not hold]",
                                                                               "[not decided]"))]  # fmt: skip
-    assert len(verdicts) == len(results["claims"]) and f"wrote {out}" in printed.out
-    assert "| early-stop-time-allocation |" in printed.out
+    assert len(verdicts) == len(found) and f"wrote {out}" in printed.out
+    assert "| early-stop-step-allocation |" in printed.out and "| sft-cot | cot | sampled |" in printed.out
     assert "'loss'" not in printed.out + printed.err and "!!!!" not in printed.err
-    assert "sft-cot step 4" in (out / "run.log").read_text()
+    assert "sft-cot step 10" in (out / "run.log").read_text()

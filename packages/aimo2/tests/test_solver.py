@@ -1,5 +1,6 @@
 """The solver: early stopping, time allocation, records, and the gateway contract, on hand-built answers."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -204,3 +205,55 @@ def test_tir_style_runs_the_code_and_records_the_tool_calls():
     s = Solver(CodeThenBox(), style="tir", n_samples=2, batch_size=2, sandbox=PythonSandbox(timeout_s=5))
     assert s.predict("a", "What is 3 times 4?") == 12
     assert s.records[0].tool_calls == 2 and s.records[0].tokens == 2 * (10 + 5)
+
+
+class _Lengths:
+    """A backend whose samples want ``wanted`` tokens each, cut at the limit it is given; answers ``answer``."""
+
+    def __init__(self, wanted, answer=7):
+        self.wanted, self.answer, self.limits = wanted, answer, []
+
+    def generate(self, prompts, *, n, max_new_tokens, seed=None, **kwargs):
+        self.limits.append(max_new_tokens)
+        rng = np.random.default_rng(seed)
+        lengths = [min(int(rng.choice(self.wanted)), max_new_tokens) for _ in range(n)]
+        return [[Sample(f"\\boxed{{{self.answer}}}", k, 0.0, "stop") for k in lengths]]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_token_budget_is_never_exceeded(seed):
+    rng = np.random.default_rng(seed)
+    n_problems, budget = int(rng.integers(1, 12)), int(rng.integers(0, 3000))
+    backend = _Lengths(wanted=[int(x) for x in rng.integers(1, 400, size=5)])
+    n_samples = int(rng.integers(1, 33))
+    solver = Solver(backend, n_samples=n_samples, batch_size=int(rng.integers(1, 9)),
+                    min_agree=None if seed % 2 else min(3, n_samples), max_new_tokens=int(rng.integers(50, 500)), seed=seed,
+                    token_budget=budget, n_problems=n_problems, min_batch_tokens=int(rng.integers(1, 30)))  # fmt: skip
+    for i in range(n_problems):
+        solver.predict(str(i), "p")
+        spent = sum(r.decoding_steps for r in solver.records)
+        assert spent <= budget
+        record = solver.records[-1]
+        assert record.decoding_steps <= record.allocation_tokens
+    assert all(limit >= solver.min_batch_tokens for limit in backend.limits)
+
+
+def test_token_budget_carries_unused_steps_over():
+    """An easy problem that stops early leaves its steps to the next: 100 steps for 2 problems, the first
+    stops after one batch of 10 steps, so the second may use 90 (two more batches of 40 fit, not three)."""
+    backend = _Lengths(wanted=[10, 40])
+    solver = Solver(backend, n_samples=8, batch_size=2, min_agree=2, margin=2, token_budget=100, n_problems=2)
+    backend.wanted = [10]
+    solver.predict("a", "p")
+    backend.wanted = [40]
+    solver.min_agree = None
+    solver.predict("b", "p")
+    first, second = solver.records
+    assert (first.allocation_tokens, first.decoding_steps, first.n_batches) == (50, 10, 1)
+    assert second.allocation_tokens == 90 and second.decoding_steps == 90 and second.n_batches == 3
+    assert backend.limits[-1] == 10 and second.out_of_time  # the third batch was cut to the 10 steps left
+
+
+def test_one_budget_only():
+    with pytest.raises(ValueError, match="one budget"):
+        Solver(_Lengths([1]), time_budget_s=10, token_budget=10, n_problems=1)

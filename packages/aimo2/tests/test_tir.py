@@ -1,5 +1,7 @@
 """Tool-integrated reasoning: the generate → execute → continue loop, scripted and on a tiny model."""
 
+import re
+
 import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -8,7 +10,7 @@ from aimo2.answers import extract_answer
 from aimo2.backends import Sample, TransformersBackend, partial_turn, render_prompt, token_limits
 from aimo2.prompts import build_messages
 from aimo2.sandbox import PythonSandbox
-from aimo2.tir import CODE_STOP, pending_code, run_tir
+from aimo2.tir import CODE_STOP, pending_code, run_tir, run_tir_many
 from shared.tiny import tiny_causal_lm
 
 PROBLEM = "What is 6 times 7?"
@@ -206,3 +208,36 @@ def test_tiny_model_tool_loop_end_to_end(memorised_tir_model, sandbox):
         assert sample.text == trace  # the "42" in its output block came from the sandbox, not the model
         assert sample.tool_calls == 1
         assert extract_answer(sample.text) == 42
+
+
+class Doubler:
+    """Writes code that doubles the problem's number; continued after the output block, boxes what it printed.
+    Counts its calls."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def generate(self, prompts, *, n, max_new_tokens, stop=None, **kwargs):
+        self.calls += 1
+        rows = []
+        for prompt in prompts:
+            done = partial_turn(prompt)
+            if done is None:
+                x = int(re.search(r"\d+", prompt[0]["content"]).group())
+                text = f"```python\nprint({x} * 2)\n```\n"
+            else:
+                printed = re.findall(r"```output\n(\d+)", done)[-1]
+                text = f"So \\boxed{{{printed}}}."
+            rows.append([Sample(text, len(text), 0.0, "stop")] * n)
+        return rows
+
+
+def test_many_problems_advance_together_and_each_gets_its_own_code_run(sandbox):
+    backend = Doubler()
+    problems = ["Double 4.", "Double 21.", "Double 300."]
+    out = run_tir_many(backend, problems, sandbox=sandbox, max_tool_calls=2, max_new_tokens=200, n=2)
+    assert [[extract_answer(s.text) for s in samples] for samples in out] == [[8, 8], [42, 42], [600, 600]]
+    assert all(s.tool_calls == 1 for samples in out for s in samples)
+    assert backend.calls == 2  # one round for all six samples, then one continuation for all of them
+    alone = run_tir(Doubler(), problems[1], sandbox=sandbox, max_tool_calls=2, max_new_tokens=200, n=2)
+    assert [s.text for s in alone] == [s.text for s in out[1]]

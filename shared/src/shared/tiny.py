@@ -431,6 +431,7 @@ def pretrained_causal_lm(
     learning_rate: float = 3e-3,
     seed: int = 0,
     cache_dir: Path | None = None,
+    tokenizer_texts: Iterable[str] | None = None,
     **arch,
 ) -> Path:
     """A tiny Qwen2 causal LM pretrained briefly on ``texts`` (next-token loss), so that it has learned
@@ -457,13 +458,19 @@ def pretrained_causal_lm(
     in 81 s, tokenizer included, training loss 8.24 → 2.93; the commonlit sample (0.68 MB, 137k tokens)
     in 78 s, loss 8.33 → 0.52. A step costs ~0.25 CPU-seconds whatever the corpus size.
 
+    ``steps=0`` keeps the random initialisation: a model that only fine-tuning will teach, with this
+    tokenizer (a brief pretraining on unrelated text can slow a tiny model's fine-tuning down).
+
+    ``tokenizer_texts`` (default: ``texts``) trains the vocabulary instead: a model pretrained on general
+    text that will be fine-tuned on other text needs a vocabulary that covers both.
+
     ``arch`` overrides ``PRETRAINED_ARCH`` keys. Loads with ``AutoModelForCausalLM`` and
     ``AutoModelForSequenceClassification.from_pretrained(path)``.
     """
     unknown = sorted(set(arch) - set(PRETRAINED_ARCH))
     if unknown:
         raise ValueError(f"arch: unknown key(s) {unknown}; known: {sorted(PRETRAINED_ARCH)}")
-    for name, value, low in (("steps", steps, 1), ("seq_len", seq_len, 2), ("batch_size", batch_size, 1)):
+    for name, value, low in (("steps", steps, 0), ("seq_len", seq_len, 2), ("batch_size", batch_size, 1)):
         if value < low:
             raise ValueError(f"{name}: {value} must be >= {low}")
     if not learning_rate > 0:
@@ -471,12 +478,18 @@ def pretrained_causal_lm(
     arch = {**PRETRAINED_ARCH, **arch}
     arch["extra_special_tokens"] = list(arch["extra_special_tokens"])
     texts = _texts(texts)
+    vocabulary = texts if tokenizer_texts is None else _texts(tokenizer_texts)
     training = dict(steps=steps, seq_len=seq_len, batch_size=batch_size, learning_rate=learning_rate)
     spec = dict(**arch, **training, seed=seed, pre_tokenize=QWEN2_PRETOKENIZE_REGEX)
+    if tokenizer_texts is not None:  # texts of both roles enter the hash, each once and in its role
+        digest = hashlib.sha256()
+        for text in vocabulary:
+            digest.update(hashlib.sha256(text.encode()).digest())
+        spec["tokenizer_texts"] = digest.hexdigest()
 
     def build(path: Path) -> None:
         tokenizer = _qwen2_tokenizer(
-            texts,
+            vocabulary,
             path,
             vocab_size=arch["vocab_size"],
             max_position_embeddings=arch["max_position_embeddings"],
@@ -491,9 +504,9 @@ def pretrained_causal_lm(
         )
         sizes = {k: v for k, v in arch.items() if k not in ("vocab_size", "extra_special_tokens")}
         model = _qwen2_model(tokenizer, seed=seed, **sizes)
-        blocks = _packed_blocks(tokenizer, texts, seq_len)
+        blocks = _packed_blocks(tokenizer, texts, seq_len) if steps else torch.empty(0, seq_len)
         with _seeded(seed):
-            losses = _pretrain(model, blocks, seed=seed, **training)
+            losses = _pretrain(model, blocks, seed=seed, **training) if steps else [float("nan")]
         model.save_pretrained(path)
         record = dict(training, blocks=len(blocks), tokens=blocks.numel(), loss_first=losses[0],
                       loss_last=sum(losses[-10:]) / len(losses[-10:]))  # fmt: skip

@@ -45,11 +45,11 @@ def paired(baseline, technique, column: str) -> tuple[np.ndarray, np.ndarray, np
 
 
 def compare(text: str, baseline, technique, *, evidence: str, column: str = "correct", per_run: bool = True,
-            higher_is_better: bool = True, margin: float = 0.0) -> Claim:  # fmt: skip
+            higher_is_better: bool = True, margin: float = 0.0, scale: float | None = None) -> Claim:  # fmt: skip
     """A claim on the mean of ``column``: per run of all problems (``per_run``: correct answers out of
-    ``n_problems``, the metric of results.json) or per problem (tokens)."""
+    ``n_problems``, the metric of results.json), per problem (tokens), or times ``scale`` (100: points)."""
     a, b, ids = paired(baseline, technique, column)
-    scale = technique.n_problems if per_run else 1.0
+    scale = scale if scale is not None else technique.n_problems if per_run else 1.0
 
     def score(weights: np.ndarray) -> tuple[float, float]:
         total = weights.sum()
@@ -59,8 +59,10 @@ def compare(text: str, baseline, technique, *, evidence: str, column: str = "cor
                      evidence=evidence, groups=ids, group_name="problems", margin=margin)  # fmt: skip
 
 
-def claims(ladder: Mapping, *, evidence: str, margin_points: float = NONINFERIORITY_POINTS) -> list[Claim]:
-    """The five claims on the inference ladder (``ladder``: role -> rung, see :data:`ROLES`)."""
+def claims(ladder: Mapping, *, evidence: str, margin_points: float = NONINFERIORITY_POINTS,
+           budget: str = "time budget") -> list[Claim]:  # fmt: skip
+    """The five claims on the inference ladder (``ladder``: role -> rung, see :data:`ROLES`); ``budget`` names
+    what the budget counts ("budget of decoding steps" on the CPU model)."""
     single, vote, early, fitted, early_budget, allocation = (ladder[role] for role in ROLES)
     n = vote.n_problems
     margin = margin_points / 100 * n
@@ -74,8 +76,8 @@ def claims(ladder: Mapping, *, evidence: str, margin_points: float = NONINFERIOR
         compare(f"early stopping uses fewer tokens per problem ({saving:.0%} fewer here; the write-ups report "
                 f"about {REPORTED_SAVING:.0%})", vote, early, evidence=evidence, column="tokens", per_run=False,
                 higher_is_better=False),
-        compare("sharing the time budget among the problems (with early stopping) beats a fixed N sized to fit "
+        compare(f"sharing the {budget} among the problems (with early stopping) beats a fixed N sized to fit "
                 "the same budget", fitted, allocation, evidence=evidence),
-        compare("sharing the time budget among the problems beats early stopping that ignores the budget, "
+        compare(f"sharing the {budget} among the problems beats early stopping that ignores the budget, "
                 "under the same budget", early_budget, allocation, evidence=evidence),
     ]  # fmt: skip

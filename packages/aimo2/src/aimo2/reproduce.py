@@ -37,33 +37,24 @@ import pandas as pd
 import torch
 from transformers import HfArgumentParser
 
-from aimo2 import report, sft, train_grpo
+from aimo2 import model_ladder, report, sft, train_grpo
 from aimo2.answers import extract_answer, majority_vote
 from aimo2.backends import SimulatedBackend, SimulatedClock, TransformersBackend, VLLMBackend
 from aimo2.claims import NONINFERIORITY_POINTS, claims
 from aimo2.configs import DASHES, VERBOSE_HELP, ConfigError, parse_run
 from aimo2.constrained import BoxForcing
-from aimo2.data import DataError, load_competition, load_traces
-from aimo2.gateway import KAGGLE_SECONDS_PER_PROBLEM, LocalGateway
+from aimo2.data import DataError, load_competition
+from aimo2.gateway import KAGGLE_SECONDS_PER_PROBLEM
+from aimo2.learner import CurriculumPreset
 from aimo2.merge import linear_merge
-from aimo2.paths import resolve_data_dir, run_dir
-from aimo2.prompts import THINK_END, build_messages
+from aimo2.paths import RECIPES, resolve_data_dir, run_dir
+from aimo2.prompts import build_messages
+from aimo2.rungs import Rung, fitted_samples, run_rung
 from aimo2.sandbox import PythonSandbox
 from aimo2.solver import Solver
-from shared.console import is_verbose, log_to_file, progress
+from shared.console import is_verbose, log_to_file
 from shared.report import print_claims
-from shared.tiny import tiny_causal_lm
 
-
-def recipes_dir() -> Path:
-    """The chapter's recipes: those of the workspace this package is installed from (editable, as ``uv sync``
-    installs it), so the command runs from any folder; else ``competitions/aimo2/recipes`` under the working
-    directory (a wheel install run from a checkout)."""
-    here = Path(__file__).resolve().parents[4] / "competitions" / "aimo2" / "recipes"
-    return here if here.is_dir() else Path("competitions/aimo2/recipes")
-
-
-RECIPES = recipes_dir()
 FULL_MODEL = "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B"
 
 
@@ -108,17 +99,6 @@ def make_parser() -> HfArgumentParser:
     )
 
 
-@dataclass
-class Rung:
-    name: str
-    scores: list[float]  # correct answers per repeat
-    seconds: float
-    records: list[dict]  # the solver's per-problem records, every repeat
-    n_problems: int
-    submission: pd.DataFrame  # id, answer of the first repeat, Kaggle's layout
-    note: str = ""
-
-
 TRACES = ("train/cot.jsonl", "train/tir.jsonl", "train/grpo.jsonl")  # what the training ladder reads
 
 
@@ -127,15 +107,11 @@ def missing_traces(data_dir: Path) -> list[str]:
 
 
 def resolve(args: ReproduceArguments, data_dir: Path | None = None) -> tuple[str, str, bool]:
-    """(preset, backend, training) with ``auto`` resolved; ``auto`` training needs the traces in ``data_dir``
-    (Kaggle's download has none: the training rungs are then skipped, with one line saying why)."""
+    """(preset, backend, training) with ``auto`` resolved. ``auto`` training is on with the cpu preset, whose
+    model ladder writes its own curriculum; the full preset trains when asked (``--training on``) and then
+    needs the data's traces (Kaggle's download has none: it says which, and how to make them)."""
     preset = args.preset if args.preset != "auto" else ("full" if torch.cuda.is_available() else "cpu")
     backend = args.backend if args.backend != "auto" else ("simulated" if preset == "cpu" else "vllm")
-    training = args.training == "on" or (args.training == "auto" and preset == "cpu")
-    if args.training == "auto" and training and data_dir is not None and missing_traces(data_dir):
-        print(f"aimo2-reproduce: no training rungs: {data_dir} has no {', '.join(missing_traces(data_dir))} "
-              "(the sample from aimo2-make-sample has them; README, Data, for the public sets)")  # fmt: skip
-        training = False
     for name, value, choices in (
         ("preset", preset, ("cpu", "full")),
         ("backend", backend, ("simulated", "vllm", "transformers")),
@@ -143,36 +119,11 @@ def resolve(args: ReproduceArguments, data_dir: Path | None = None) -> tuple[str
     ):
         if value not in choices:
             raise ConfigError(f"--{name}: {value!r} is not one of {list(choices)}")
+    training = args.training == "on" or (args.training == "auto" and preset == "cpu")
+    if training and preset == "full" and data_dir is not None and missing_traces(data_dir):
+        raise ConfigError(f"--training on: {data_dir} has no {', '.join(missing_traces(data_dir))}: make them with "
+                          "aimo2-prepare-data (README, Data)")  # fmt: skip
     return preset, backend, training
-
-
-def run_rung(name, problems, make_solver, budget_s, repeats, note="") -> Rung:
-    """Serve every problem to a fresh solver per repeat (one bar, named after the rung, over them all);
-    the gateway's score is one fold."""
-    start = time.perf_counter()
-    scores, records, submissions = [], [], []
-    bar = progress(desc=name, total=repeats * len(problems), unit="problem")
-    for repeat in range(repeats):
-        solver, clock = make_solver(repeat)
-
-        def predict(id_: str, problem: str, solver=solver) -> int:
-            try:
-                return solver.predict(id_, problem)
-            finally:
-                bar.update()
-
-        result = LocalGateway(problems, time_budget_s=budget_s, clock=clock).run(predict, show_progress=False)
-        bar.update((repeat + 1) * len(problems) - bar.n)  # the problems the budget left unserved
-        scores.append(result.score())
-        submissions.append(result.submission())
-        served = {r.id: r for r in solver.records}
-        for row in result.frame.itertuples(index=False):
-            rec = (
-                served[row.id].to_dict() if row.id in served else {"id": row.id, "tokens": 0, "n_samples": 0}
-            )
-            records.append(rec | {"repeat": repeat, "status": row.status, "correct": bool(row.correct)})
-    bar.close()
-    return Rung(name, scores, time.perf_counter() - start, records, len(problems), submissions[0], note)
 
 
 def inference_ladder(args, problems, metadata, backend_name) -> tuple[dict[str, Rung], dict]:
@@ -231,19 +182,6 @@ def inference_ladder(args, problems, metadata, backend_name) -> tuple[dict[str, 
     return ladder, curve
 
 
-def fitted_samples(vote: Rung, seconds_per_problem: float, batch_size: int, n_max: int) -> tuple[int, str]:
-    """(K, the rung's note): the largest K, in whole batches and at least one, whose expected time fits the
-    budget, expecting every batch to take the mean seconds per batch measured on ``vote`` (a pilot run
-    on the same problems, as one would time the public reference problems before submitting)."""
-    records = pd.DataFrame(vote.records)
-    per_batch = records["seconds"].sum() / records["n_batches"].sum()
-    batches = max(int(seconds_per_problem // per_batch), 1)
-    k = min(batches * batch_size, n_max)
-    note = (f"fixed N sized to the budget: {seconds_per_problem:.0f} s per problem / {per_batch:.0f} s per batch "
-            f"of {batch_size} (mean of {vote.name}) -> {batches} batch(es)")  # fmt: skip
-    return k, note
-
-
 def accuracy_vs_samples(factory, problems: pd.DataFrame, n: int, repeats: int) -> dict:
     """Mean fraction correct of the majority over the first k samples, k = 1..n (the PNG of the report)."""
     hits = np.zeros(n)
@@ -266,14 +204,14 @@ def load_backend(name: str, model: str, **kwargs):
 def training_ladder(
     args, preset: str, data_dir: Path, problems: pd.DataFrame, out: Path
 ) -> tuple[list[Rung], dict]:
-    """SFT-CoT, SFT-TIR, GRPO from SFT-CoT and the 0.3/0.7 merge, each evaluated on a few problems."""
-    cpu = preset == "cpu"
-    base = common_base(data_dir) if cpu else args.model
-    common = ["--data_dir", str(data_dir), "--preset", preset, "--model_name_or_path", str(base)]
+    """The full preset's training ladder on the data's traces: SFT-CoT, SFT-TIR, GRPO from SFT-CoT and the
+    0.3/0.7 merge of the recipes, each evaluated through the gateway on ``eval_problems`` reference problems
+    with vLLM (the cpu preset runs :mod:`aimo2.model_ladder` instead)."""
+    common = ["--data_dir", str(data_dir), "--preset", preset, "--model_name_or_path", args.model]
     logs, models = {}, {}
-    for name, recipe in (("sft-cot", "sft-cot.yaml"), ("sft-tir", "sft-tir.yaml")):
-        run = parse_run(sft.make_parser, ["--config", str(RECIPES / recipe), "--output_dir", str(out / name), *common],
-                        sft.cpu_overrides, announce=False)  # fmt: skip
+    for name in ("sft-cot", "sft-tir"):
+        run = parse_run(sft.make_parser, ["--config", str(RECIPES / f"{name}.yaml"), "--output_dir", str(out / name),
+                                          *common], sft.cpu_overrides, announce=False)  # fmt: skip
         folder = sft.train(run)
         models[name] = Path(run.training.output_dir)
         logs[name] = json.loads((folder / "log.json").read_text())
@@ -287,7 +225,7 @@ def training_ladder(
         [models["sft-cot"], models["sft-tir"]], [0.3, 0.7], out / "merge-0.3cot-0.7tir"
     )
     subset = problems.head(args.eval_problems)
-    sampling = dict(n_samples=4, batch_size=4, max_new_tokens=96 if cpu else args.max_new_tokens)
+    sampling = dict(n_samples=4, batch_size=4, max_new_tokens=args.max_new_tokens)
     rungs = []
     for name, style in (
         ("sft-cot", "cot"),
@@ -295,23 +233,15 @@ def training_ladder(
         ("grpo", "cot"),
         ("merge-0.3cot-0.7tir", "tir"),
     ):
-        backend = load_backend("transformers" if cpu else "vllm", str(models[name]),
-                               force_box=BoxForcing(after_think=True))  # fmt: skip
+        backend = load_backend("vllm", str(models[name]), force_box=BoxForcing(after_think=True))
         sandbox = PythonSandbox(timeout_s=5, cpu_s=5) if style == "tir" else None
 
         def make(repeat, backend=backend, style=style, sandbox=sandbox):
             return Solver(backend, style=style, sandbox=sandbox, seed=repeat, **sampling), time.monotonic
 
-        note = "tiny random model trained a few steps: mechanics only" if cpu else ""
-        rungs.append(run_rung(name, subset, make, float("inf"), 1, note=note))
+        rungs.append(run_rung(name, subset, make, float("inf"), 1))
+        backend.close()
     return rungs, logs
-
-
-def common_base(data_dir: Path) -> Path:
-    """One tiny Qwen2 whose tokenizer knows every trace, so the CoT and TIR fine-tunes can be merged."""
-    texts = [m["content"] for name in ("cot", "tir") for r in load_traces(data_dir / "train" / f"{name}.jsonl")
-             for m in r["messages"]]  # fmt: skip
-    return tiny_causal_lm(texts, extra_special_tokens=("<think>", THINK_END))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -332,20 +262,31 @@ def main(argv: list[str] | None = None) -> None:
             f"aimo2-reproduce: {len(problems)} problems from {data_name}, preset {preset}, backend {backend}"
         )
         ladder, curve = inference_ladder(args, problems, competition.metadata, backend)
-        trained, logs = (
-            training_ladder(args, preset, data_dir, problems, out / "training") if training else ([], {})
-        )
+        trained, logs, model = [], {}, None
+        if training and preset == "cpu":
+            model = model_ladder.run(CurriculumPreset(), out)
+        elif training:
+            trained, logs = training_ladder(args, preset, data_dir, problems, out / "training")
     except (ConfigError, DataError) as err:
         sys.exit(f"error: {err}")
     evidence = "simulated" if backend == "simulated" else "model"
     found = claims(ladder, evidence=evidence, margin_points=args.noninferiority_points)
     rungs = list(ladder.values())
     report.write(out, rungs, trained, curve, logs, found, data=data_name, preset=preset, backend=backend,
-                 settings=asdict(args))  # fmt: skip
+                 settings=asdict(args), model=model)  # fmt: skip
     print()
-    print(report.markdown(report.rung_table([*rungs, *trained])[report.CONSOLE_COLUMNS]))
-    print()
-    print_claims(found)
+    if model is not None:
+        print(report.markdown(report.evaluation_table(model.evaluations)[report.EVALUATION_COLUMNS]))
+        print()
+        print(report.markdown(report.rung_table(model.rungs.values())[report.CONSOLE_COLUMNS]))
+        print()
+        print_claims(model.claims)
+        print(f"(the simulated what-if's {len(found)} claims are in report.md, not the chapter's findings)")
+    else:
+        print(report.markdown(report.rung_table([*rungs, *trained])[report.CONSOLE_COLUMNS]))
+        print()
+        print_claims(found)
     print()
     files = "report.md, results.json, submission.csv, records.csv, accuracy_vs_samples.png"
+    files += ", models/, curriculum/" if model is not None else ""
     print(f"wrote {out}: {files}" + ("" if is_verbose() else "; the libraries' log in run.log"))

@@ -43,6 +43,7 @@ from shared.console import log_to_file, quiet_trainer
 from shared.tiny import tiny_causal_lm
 
 __all__ = [
+    "CPU_FIELDS",
     "assistant_text",
     "build_trainer",
     "cpu_overrides",
@@ -154,6 +155,11 @@ def load_selected_traces(
     return mix_traces(groups, weights, np.random.default_rng(seed)), summary
 
 
+# What a laptop cannot honour in the recipes, whatever the model: fp32 on the CPU, no kernels, no checkpoints.
+CPU_FIELDS = {"dtype": "float32", "attn_implementation": None, "use_cpu": True, "bf16": False,
+              "gradient_checkpointing": False, "packing": False, "save_strategy": "no"}  # fmt: skip
+
+
 def cpu_overrides(script: SFTScriptArguments) -> dict[str, Any]:
     """The CPU preset: a tiny Qwen2 whose tokenizer is trained on the traces, short sequences, 4 steps."""
     texts = [
@@ -162,18 +168,12 @@ def cpu_overrides(script: SFTScriptArguments) -> dict[str, Any]:
     model = tiny_causal_lm(texts, extra_special_tokens=("<think>", THINK_END))
     return {
         "model_name_or_path": str(model),
-        "dtype": "float32",
-        "attn_implementation": None,
-        "use_cpu": True,
-        "bf16": False,
-        "gradient_checkpointing": False,
-        "packing": False,
+        **CPU_FIELDS,
         "max_length": 1024,
         "per_device_train_batch_size": 2,
         "gradient_accumulation_steps": 1,
         "max_steps": 4,
         "logging_steps": 1,
-        "save_strategy": "no",
     }
 
 

@@ -33,12 +33,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from aimo2 import curriculum
 from aimo2.paths import SAMPLE_DIR
 from aimo2.problems import GENERATORS, LEVELS, Generator, Solution
 from aimo2.prompts import THINK_END, build_messages
 from aimo2.sandbox import SandboxResult, format_output_block
 
-__all__ = ["COT_STYLES", "GENERATORS", "TIR_VARIANTS", "WRONG_FRACTION", "main", "make_sample"]
+__all__ = [
+    "COT_STYLES",
+    "GENERATORS",
+    "TIR_VARIANTS",
+    "WRONG_FRACTION",
+    "main",
+    "make_curriculum",
+    "make_sample",
+]
 
 WRONG_FRACTION = 0.25  # share of the CoT traces, and of the TIR traces, whose answer is wrong
 COT_STYLES = ("short", "standard", "long")  # one CoT trace per style and problem: three lengths
@@ -252,6 +261,13 @@ def _trace_records(builder: _Builder, problems: list[_Problem]) -> tuple[list[di
     return cot, tir
 
 
+def _check_counts(**counts: tuple[int, int]) -> None:
+    """Each ``name=(value, least)``: refuse a value below its least."""
+    for name, (value, least) in counts.items():
+        if value < least:
+            raise ValueError(f"{name} must be >= {least}, got {value}")
+
+
 def _write_jsonl(path: Path, records: list[dict]) -> None:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
 
@@ -263,13 +279,7 @@ def make_sample(
 
     reference.csv is written last, so that its presence means the sample is complete.
     """
-    for name, value, least in (
-        ("n_reference", n_reference, 1),
-        ("n_test", n_test, 1),
-        ("n_train", n_train, 0),
-    ):
-        if value < least:
-            raise ValueError(f"{name} must be >= {least}, got {value}")
+    _check_counts(n_reference=(n_reference, 1), n_test=(n_test, 1), n_train=(n_train, 0))
     rng = np.random.default_rng(seed)
     builder = _Builder(rng)
     ids = iter(_unique_ids(rng, n_reference + n_test + n_train))
@@ -300,20 +310,68 @@ def make_sample(
     return out
 
 
+def make_curriculum(
+    out_dir: str | Path,
+    *,
+    seed: int = 0,
+    n_train: int = 1000,
+    n_reference: int = 50,
+    n_test: int = 5,
+) -> Path:
+    """Write the curriculum of :mod:`aimo2.curriculum` in the competition's layout: per level ``n_train``
+    training exercises (``train/cot.jsonl`` with one trace per length, ``train/tir.jsonl``, ``train/grpo.jsonl``),
+    ``n_reference`` held-out ones with answers (``reference.csv``, levels in ``metadata.csv``) and ``n_test``
+    without (``test.csv``). No statement appears twice across the three; reference.csv is written last."""
+    _check_counts(n_train=(n_train, 1), n_reference=(n_reference, 1), n_test=(n_test, 1))
+    rng = np.random.default_rng(seed)
+    reference = curriculum.draw(rng, dict.fromkeys(curriculum.LEVELS, n_reference))
+    test = curriculum.draw(rng, dict.fromkeys(curriculum.LEVELS, n_test), {e.statement for e in reference})
+    train = curriculum.draw(rng, dict.fromkeys(curriculum.LEVELS, n_train),
+                            {e.statement for e in reference + test})  # fmt: skip
+    order = rng.permutation(len(train))  # levels mixed, so that any prefix of a file covers them all
+    train = [train[i] for i in order]
+    ids = _unique_ids(rng, len(reference) + len(test) + len(train))
+    ref_ids, test_ids, train_ids = (
+        ids[: len(reference)],
+        ids[len(reference) : -len(train)],
+        ids[-len(train) :],
+    )
+    cot, tir, grpo = curriculum.trace_records(train, train_ids)
+    out = Path(out_dir)
+    (out / "train").mkdir(parents=True, exist_ok=True)
+    (out / "reference.csv").unlink(missing_ok=True)
+    for name, records in (("cot", cot), ("tir", tir), ("grpo", grpo)):
+        _write_jsonl(out / "train" / f"{name}.jsonl", records)
+    pd.DataFrame({"id": test_ids, "problem": [e.statement for e in test]}).to_csv(
+        out / "test.csv", index=False
+    )
+    pd.DataFrame({"id": test_ids, "answer": 0}).to_csv(out / "sample_submission.csv", index=False)
+    pd.DataFrame({"id": ref_ids + test_ids, "topic": [e.kind for e in reference + test],
+                  "level": [e.level for e in reference + test]}).to_csv(out / "metadata.csv", index=False)  # fmt: skip
+    pd.DataFrame({"id": ref_ids, "problem": [e.statement for e in reference],
+                  "answer": [e.answer for e in reference]}).to_csv(out / "reference.csv", index=False)  # fmt: skip
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Write the synthetic AIMO2 sample: Kaggle-layout CSVs plus CoT/TIR/GRPO training traces."
     )
-    parser.add_argument("--out", default=str(SAMPLE_DIR), help=f"output directory (default: {SAMPLE_DIR})")
+    parser.add_argument("--out", help=f"output directory (default: {SAMPLE_DIR}, or its curriculum/ folder)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-reference", type=int, default=50, help="problems with answers (reference.csv)")
     parser.add_argument("--n-test", type=int, default=10, help="problems without answers (test.csv)")
     parser.add_argument("--n-train", type=int, default=400, help="training problems (train/*.jsonl)")
+    parser.add_argument("--curriculum", action="store_true",
+                        help="write the curriculum of aimo2.curriculum instead (the counts are per level; "
+                             "aimo2-reproduce's cpu preset writes it with 1000 / 50 / 5 and seed 42)")  # fmt: skip
     args = parser.parse_args(argv)
+    make = make_curriculum if args.curriculum else make_sample
+    out = args.out or (SAMPLE_DIR / "curriculum" if args.curriculum else SAMPLE_DIR)
     try:
-        out = make_sample(
-            args.out, seed=args.seed, n_reference=args.n_reference, n_test=args.n_test, n_train=args.n_train
+        out = make(
+            out, seed=args.seed, n_reference=args.n_reference, n_test=args.n_test, n_train=args.n_train
         )
     except ValueError as err:
         sys.exit(f"error: {err}")
-    print(f"wrote the AIMO2 sample to {out}")
+    print(f"wrote the AIMO2 {'curriculum' if args.curriculum else 'sample'} to {out}")

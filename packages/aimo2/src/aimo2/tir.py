@@ -21,7 +21,7 @@ from aimo2.backends import Backend, Sample
 from aimo2.prompts import build_messages
 from aimo2.sandbox import PythonSandbox, format_output_block, last_python_block
 
-__all__ = ["CODE_STOP", "TOOL_CALL", "TOOL_CALL_END", "pending_code", "run_tir"]
+__all__ = ["CODE_STOP", "TOOL_CALL", "TOOL_CALL_END", "pending_code", "run_tir", "run_tir_many"]
 
 CODE_STOP = "\n```\n"  # a closing fence on its own line
 TOOL_CALL, TOOL_CALL_END = "<tool_call>", "</tool_call>"
@@ -54,9 +54,15 @@ class _Trace:
     finish_reason: str = "stop"
 
 
-def run_tir(
+def run_tir(backend: Backend, problem: str, **kwargs) -> list[Sample]:
+    """``n`` tool-integrated solutions of ``problem``; each Sample's ``tool_calls`` counts its executions. The
+    keyword arguments are :func:`run_tir_many`'s (``sandbox``, ``max_tool_calls``, ``max_new_tokens``, ``n``, ...)."""
+    return run_tir_many(backend, [problem], **kwargs)[0]
+
+
+def run_tir_many(
     backend: Backend,
-    problem: str,
+    problems: list[str],
     *,
     sandbox: PythonSandbox,
     max_tool_calls: int,
@@ -67,20 +73,23 @@ def run_tir(
     seed: int | None = None,
     max_workers: int = 4,
     tool_format: str = "markdown",
-) -> list[Sample]:
-    """``n`` tool-integrated solutions of ``problem``; each Sample's ``tool_calls`` counts its executions."""
+) -> list[list[Sample]]:
+    """:func:`run_tir` for several problems at once, their samples advancing together (one ``generate`` call
+    per round for all of them): what an evaluation over many problems needs, where one problem at a time
+    would leave a batched backend idle."""
     if max_tool_calls < 0:
         raise ValueError(f"max_tool_calls must be >= 0, got {max_tool_calls}")
     if tool_format not in STOPS:
         raise ValueError(f"tool_format: {tool_format!r} is not one of {sorted(STOPS)}")
     stop = STOPS[tool_format]
-    messages = build_messages(problem, "tir", tool_format)
-    traces = [_Trace() for _ in range(n)]
+    prompts = [build_messages(problem, "tir", tool_format) for problem in problems]
+    traces = [_Trace() for _ in range(n * len(problems))]
     first = backend.generate(
-        [messages], n=n, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+        prompts, n=n, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
         stop=[stop] if max_tool_calls else None, seed=seed,
-    )[0]  # fmt: skip
-    at_fence = _absorb(traces, list(range(n)), first, stop if max_tool_calls > 0 else None)
+    )  # fmt: skip
+    first = [sample for samples in first for sample in samples]
+    at_fence = _absorb(traces, list(range(len(traces))), first, stop if max_tool_calls > 0 else None)
     round_ = 0
     while at_fence:
         round_ += 1
@@ -103,7 +112,7 @@ def run_tir(
             if not group:
                 continue
             outputs = backend.generate(
-                [[*messages, {"role": "assistant", "content": traces[i].text}] for i in group],
+                [[*prompts[i // n], {"role": "assistant", "content": traces[i].text}] for i in group],
                 n=1,
                 max_new_tokens=[max_new_tokens - traces[i].n_tokens for i in group],
                 temperature=temperature,
@@ -112,7 +121,8 @@ def run_tir(
                 seed=None if seed is None else seed + round_,
             )
             at_fence += _absorb(traces, group, [row[0] for row in outputs], stop if with_stop else None)
-    return [Sample(t.text, t.n_tokens, t.seconds, t.finish_reason, t.tool_calls) for t in traces]
+    samples = [Sample(t.text, t.n_tokens, t.seconds, t.finish_reason, t.tool_calls) for t in traces]
+    return [samples[i : i + n] for i in range(0, len(samples), n)]
 
 
 def _absorb(traces: list[_Trace], rows: list[int], samples: list[Sample], stop: str | None) -> list[int]:

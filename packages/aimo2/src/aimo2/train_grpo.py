@@ -37,7 +37,16 @@ from aimo2.rewards import get_reward_funcs
 from shared.console import log_to_file, quiet_trainer
 from shared.tiny import tiny_causal_lm
 
-__all__ = ["build_trainer", "cpu_overrides", "dataset_path", "load_prompts", "main", "make_parser", "train"]
+__all__ = [
+    "CPU_FIELDS",
+    "build_trainer",
+    "cpu_overrides",
+    "dataset_path",
+    "load_prompts",
+    "main",
+    "make_parser",
+    "train",
+]
 
 
 def make_parser() -> TrlParser:
@@ -63,6 +72,11 @@ def load_prompts(path: Path) -> list[dict]:
     return records
 
 
+# What a laptop cannot honour in the recipe, whatever the model: fp32 on the CPU, transformers generation.
+CPU_FIELDS = {"dtype": "float32", "attn_implementation": None, "use_vllm": False, "use_cpu": True, "bf16": False,
+              "gradient_checkpointing": False, "save_strategy": "no"}  # fmt: skip
+
+
 def cpu_overrides(script: GRPOScriptArguments) -> dict[str, Any]:
     """The CPU preset: a tiny Qwen2 with a tokenizer trained on the prompts, HF generation, 4 short steps."""
     records = load_prompts(dataset_path(script))
@@ -70,19 +84,13 @@ def cpu_overrides(script: GRPOScriptArguments) -> dict[str, Any]:
     model = tiny_causal_lm(texts, extra_special_tokens=("<think>", THINK_END))
     return {
         "model_name_or_path": str(model),
-        "dtype": "float32",
-        "attn_implementation": None,
-        "use_vllm": False,
-        "use_cpu": True,
-        "bf16": False,
-        "gradient_checkpointing": False,
+        **CPU_FIELDS,
         "per_device_train_batch_size": 4,
         "gradient_accumulation_steps": 1,
         "num_generations": 4,
         "max_completion_length": 32,
         "max_steps": 4,
         "logging_steps": 1,
-        "save_strategy": "no",
     }
 
 
