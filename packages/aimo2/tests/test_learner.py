@@ -42,6 +42,7 @@ def test_the_tokenizer_keeps_every_digit_apart(tiny):
     assert len(tokenizer("<think>", add_special_tokens=False)["input_ids"]) == 1
 
 
+@pytest.mark.slow
 def test_sft_on_the_curriculum_lifts_accuracy_on_a_tiny_fixed_subset(tiny):
     """Eight problems, trained on and asked again: the base answers none; 150 steps of the sft-cot recipe on
     their traces make the model answer most of them (memorised: the mechanics of learning, not generalisation)."""

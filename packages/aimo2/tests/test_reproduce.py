@@ -128,6 +128,7 @@ TINY = CurriculumPreset(
 )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_reproduce_end_to_end(tmp_path, capsys, monkeypatch):
     """The simulated what-if on the olympiad sample, then the model ladder on a tiny curriculum (tiny sizes: the
     mechanics; the README's figures come from the default sizes)."""
