@@ -36,7 +36,7 @@ from aimo2.kaggle import InferenceSettings, build_solver
 from aimo2.learner import CurriculumPreset, Evaluation
 from aimo2.merge import linear_merge
 from aimo2.paths import RECIPES
-from aimo2.rungs import Rung, fitted_samples, run_rung
+from aimo2.rungs import Rung, fitted_samples, run_rung, seconds_per_batch
 from aimo2.solver import Solver
 from aimo2.synth import make_curriculum
 from shared.report import Claim
@@ -168,9 +168,7 @@ def inference_ladder(backend, problems: pd.DataFrame, preset: CurriculumPreset) 
     early = voting | dict(min_agree=preset.min_agree, margin=preset.margin)
     ladder = {"single": rung("single-sample", n_samples=1, batch_size=1), "vote": rung(f"vote-{n}", **voting),
               "early": rung(f"vote-{n}-early-stop", **early)}  # fmt: skip
-    records = pd.DataFrame(ladder["vote"].records)
-    per_batch = records["seconds"].sum() / records["n_batches"].sum()
-    per_problem = preset.budget_batches * per_batch
+    per_problem = preset.budget_batches * seconds_per_batch(ladder["vote"])
     budget = int(per_problem * len(problems))
     fitted, note = fitted_samples(ladder["vote"], per_problem, batch, n, unit="decoding steps")
     ladder["fitted"] = rung(f"vote-{fitted}-fits-budget", budget, note, **voting | dict(n_samples=fitted))

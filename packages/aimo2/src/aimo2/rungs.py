@@ -51,14 +51,19 @@ def run_rung(name, problems, make_solver, budget_s, repeats, note="") -> Rung:
     return Rung(name, scores, time.perf_counter() - start, records, len(problems), submissions[0], note)
 
 
+def seconds_per_batch(rung: Rung) -> float:
+    """The rung's mean clock time per batch of samples (decoding steps on a metered clock)."""
+    records = pd.DataFrame(rung.records)
+    return records["seconds"].sum() / records["n_batches"].sum()
+
+
 def fitted_samples(
     vote: Rung, seconds_per_problem: float, batch_size: int, n_max: int, unit: str = "s"
 ) -> tuple[int, str]:
     """(K, the rung's note): the largest K, in whole batches and at least one, whose expected time fits the
     budget, expecting every batch to take the mean seconds per batch measured on ``vote`` (a pilot run
     on the same problems, as one would time the public reference problems before submitting)."""
-    records = pd.DataFrame(vote.records)
-    per_batch = records["seconds"].sum() / records["n_batches"].sum()
+    per_batch = seconds_per_batch(vote)
     batches = max(int(seconds_per_problem // per_batch), 1)
     k = min(batches * batch_size, n_max)
     note = (f"fixed N sized to the budget: {seconds_per_problem:.0f} {unit} per problem / {per_batch:.0f} {unit} per batch "
