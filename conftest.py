@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import shared  # noqa: F401  (imported for its side effect on sys.modules)
+from shared.testing import gpu  # noqa: F401  (the GPU checks' device fixture, for every chapter's tests)
 
 
 def pytest_xdist_auto_num_workers(config):
@@ -40,12 +41,14 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip ``gpu``-marked tests when no CUDA device is visible."""
-    import torch
+    """Skip ``gpu``-marked tests when no CUDA device is visible (and no dry-run device is named:
+    ``shared.testing.gpu_checks_device``)."""
+    from shared.testing import gpu_skip_reason
 
-    if torch.cuda.is_available():
+    reason = gpu_skip_reason()
+    if reason is None:
         return
-    skip = pytest.mark.skip(reason="needs a CUDA device")
+    skip = pytest.mark.skip(reason=reason)
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)

@@ -15,6 +15,7 @@ from aimo2.backends import (
 from aimo2.constrained import BoxForcing
 from aimo2.data import DataError
 from aimo2.prompts import THINK_END, build_messages
+from shared.testing import needs
 from shared.tiny import tiny_causal_lm
 
 
@@ -192,8 +193,11 @@ def test_simulated_cut_samples_have_no_box_unless_forced():
 
 
 @pytest.mark.gpu
-def test_vllm_backend_on_cuda(tiny_path):
-    pytest.importorskip("vllm")
+def test_vllm_backend_on_cuda(tiny_path, gpu):
+    """vLLM's offline engine on the tiny model: per-prompt token limits, forced boxes and stop strings."""
+    needs("vllm", "the vllm backend")
+    if gpu.type != "cuda":
+        pytest.skip(f"vLLM's engine needs CUDA: no dry run on {gpu.type}")
     from aimo2.backends import VLLMBackend
 
     backend = VLLMBackend(

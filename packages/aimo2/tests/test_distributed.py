@@ -2,10 +2,12 @@
 DS_ACCELERATOR=cpu): a couple of SFT steps of the CPU preset, after which both ranks hold identical weights.
 
 This file is also the worker that ``accelerate launch`` runs on each rank (see the bottom): it builds the
-SFT trainer of sft-cot.yaml, trains, and writes a digest of its (gathered) weights.
+SFT trainer of sft-cot.yaml, trains, and writes a digest of its (gathered) weights. test_gpu.py launches it on
+one GPU with the recipe's own GPU settings (bf16) instead of the CPU preset.
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -42,19 +44,33 @@ def test_both_ranks_end_with_identical_weights(name, sample_dir, tmp_path):
     assert ranks[0]["run_dir"] == ranks[1]["run_dir"]
 
 
-def worker(data_dir: str, out_dir: str) -> None:
+def worker(data_dir: str, out_dir: str, settings: str = "cpu") -> None:
+    """Two tiny SFT steps. ``settings``: ``cpu``, the CPU preset; ``gpu``, the recipe's device settings (its
+    dtype, gradient checkpointing, bf16 if the launch asks for it: the GPU check's dry run launches on CPU in
+    full precision) on the CPU preset's tiny model."""
     torch.set_num_threads(1)
-    flags = ["--data_dir", data_dir, "--preset", "cpu", "--max_steps", "2", "--learning_rate", "1e-3",
-             "--per_device_train_batch_size", "1", "--max_length", "256"]  # fmt: skip
+    if settings == "gpu":
+        tiny = sft.cpu_overrides(SFTScriptArguments(data_dir=data_dir))["model_name_or_path"]
+        bf16 = os.environ["ACCELERATE_MIXED_PRECISION"] == "bf16"
+        device = ["--preset", "full", "--model_name_or_path", tiny, "--bf16", str(bf16)]
+    else:
+        device = ["--preset", "cpu"]
+    flags = ["--data_dir", data_dir, *device, "--max_steps", "2", "--learning_rate", "1e-3", "--max_length",
+             "256", "--per_device_train_batch_size", "1", "--gradient_accumulation_steps", "1"]  # fmt: skip
     run = parse_run(sft.make_parser, ["--config", str(RECIPES / "sft-cot.yaml"), *flags], sft.cpu_overrides)
     trainer, _ = sft.build_trainer(run, Path(out_dir))
     initial = weights_digest(trainer.model)
     trainer.train()
+    plugin = trainer.accelerator.state.deepspeed_plugin
     result = {
         "rank": trainer.args.process_index,
         "world_size": trainer.args.world_size,
         "deepspeed": trainer.is_deepspeed_enabled,
+        "zero_stage": plugin.zero_stage if trainer.is_deepspeed_enabled else None,
         "partitioned": partitioned(trainer.model),
+        "device": trainer.accelerator.device.type,
+        "dtype": str(next(trainer.model.parameters()).dtype).removeprefix("torch."),
+        "mixed_precision": trainer.accelerator.mixed_precision,
         "initial": initial,
         "digest": weights_digest(trainer.model),
         "run_dir": str(shared_run_dir(trainer.args, None, "sft")),  # rank 0's timestamped folder

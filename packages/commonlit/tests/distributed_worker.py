@@ -1,6 +1,6 @@
-"""Run by ``test_distributed.py`` under ``accelerate launch``: one fit of the pooled regressor (layer-wise LR
-decay and EMA on) on a tiny frame, then each rank writes a digest of its weights so the test can compare
-the ranks."""
+"""Run by ``test_distributed.py`` (and the ZeRO-2 GPU check) under ``accelerate launch``: one fit of the pooled
+regressor (layer-wise LR decay and EMA on; bf16 as the recipes have it, which fit uses on CUDA only) on a tiny
+frame, then each rank writes a digest of its weights so the test can compare the ranks."""
 
 import sys
 
@@ -23,7 +23,7 @@ def main(backbone: str, out_dir: str) -> None:
     targets = rng.normal(size=(len(train), 2))
     config = ExperimentConfig(
         backbone=backbone, variant="pooled", max_length=48, epochs=1.0, batch_size=4, learning_rate=1e-3,
-        llrd=0.8, ema=0.5, warmup_ratio=0.0, bf16=False,
+        llrd=0.8, ema=0.5, warmup_ratio=0.0, bf16=True,
     )  # fmt: skip
     initial = weights_digest(build_model(backbone, config))  # the weights fit() starts from
     model, _ = fit(config, train, targets, "distributed")

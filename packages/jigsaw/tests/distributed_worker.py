@@ -20,9 +20,11 @@ def main(backbone: str, out_dir: str) -> None:
     words = np.array(["you", "are", "an", "idiot", "nice", "post", "thanks", "stupid", "great", "muslim"])
     texts = [" ".join(rng.choice(words, size=rng.integers(3, 12))) for _ in range(64)]
     train = pd.DataFrame({"comment_text": texts, "target": rng.random(64)})
+    # bf16 as in the recipes: fit uses it on CUDA only, where DeepSpeed refuses a Trainer without it under a bf16
+    # launch (the GPU check launches zero2.yaml on one GPU in bf16)
     config = ExperimentConfig(
         model="transformer", backbone=backbone, max_length=24, head_tokens=8, epochs=1.0, batch_size=8,
-        learning_rate=1e-3, llrd=1.0, aux_targets="none", bf16=False,
+        learning_rate=1e-3, llrd=1.0, aux_targets="none", bf16=True,
     )  # fmt: skip
     torch.manual_seed(config.seed)  # the initial weights fit() starts from
     initial = weights_digest(ToxicityModel(backbone, 0, pooling=config.pooling))

@@ -1,11 +1,11 @@
 """The LLM classifier of §6.8: a decoder backbone, last-token pooling, LoRA adapters, optional 4-bit (QLoRA)."""
 
-import bitsandbytes as bnb
 import pytest
 import torch
 from transformers import AutoTokenizer
 
 from jigsaw.transformer import Collator, ToxicityModel, encode, layerwise_groups, resolve_backbone
+from shared.testing import needs
 
 TEXTS = ["you are an idiot", "thanks for the article", "what a moron you are", "good point on the budget"] * 5
 
@@ -44,6 +44,7 @@ def test_lora_trains_adapters_and_head_only(decoder):
 
 
 def test_qlora_quantises_the_frozen_weights_and_still_learns(decoder):
+    bnb = needs("bitsandbytes", "QLoRA")
     torch.manual_seed(0)
     model = ToxicityModel(decoder, n_aux=2, pooling="last", lora_r=4, load_in_4bit=True)
     assert any(isinstance(m, bnb.nn.Linear4bit) for m in model.backbone.modules())
@@ -80,17 +81,3 @@ def test_a_saved_lora_model_keeps_only_its_adapters_and_predicts_the_same(sample
 def test_four_bit_needs_lora(decoder):
     with pytest.raises(ValueError, match="needs LoRA"):
         ToxicityModel(decoder, n_aux=0, load_in_4bit=True)
-
-
-@pytest.mark.gpu
-def test_qlora_fold_on_cuda(decoder, sample_dir):
-    """The full-scale path on a GPU: NF4 base on CUDA, bf16 compute, Trainer with bf16 and bucketing."""
-    from jigsaw.data import load
-    from jigsaw.experiment import ExperimentConfig, sample_weights
-    from jigsaw.transformer import fit
-
-    train = load(sample_dir).train.iloc[:512]
-    config = ExperimentConfig(model="transformer", backbone="tiny:qwen2", pooling="last", lora_r=8, load_in_4bit=True,
-                              weighting="metric", max_length=64, learning_rate=2e-3, batch_size=32, bf16=True)  # fmt: skip
-    preds = fit(config, train, sample_weights(config, train)).predict(["you idiot", "thanks for this"])
-    assert preds.shape == (2,) and ((preds > 0) & (preds < 1)).all()

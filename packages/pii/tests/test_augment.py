@@ -23,7 +23,6 @@ from pii.augment import (
     chat_texts,
     fill,
     find_placeholders,
-    generate_vllm,
     label_tokens,
     main,
     make_parser,
@@ -295,20 +294,3 @@ def test_recipe_is_full_scale():
     assert RECIPE.read_text().splitlines()[0] == "# entry point: pii-augment"
     (config,) = make_parser().parse_yaml_file(str(RECIPE), allow_extra_keys=False)
     assert "Instruct" in config.model and config.backend == "vllm" and config.n_essays >= 1000
-
-
-@pytest.mark.gpu
-def test_vllm_backend_on_cuda():
-    pytest.importorskip("vllm")
-    prompts = build_prompts(3, np.random.default_rng(0))
-    texts = generate_vllm(
-        prompts,
-        model_path("tiny"),
-        max_new_tokens=16,
-        temperature=1.0,
-        top_p=1.0,
-        seed=0,
-        gpu_memory_utilization=0.3,
-        max_model_len=2048,
-    )
-    assert len(texts) == 3 and all(isinstance(t, str) for t in texts)

@@ -136,17 +136,6 @@ def test_prefix_free_mode_trains_and_predicts_eight_classes(docs, config):
         np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
 
 
-@pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_the_cuda_path_trains_in_bf16_and_predicts_probabilities(docs, config):
-    bf16 = replace(config, bf16=True, epochs=1.0)
-    model, tokenizer = fit(bf16, docs[:4])
-    assert next(model.parameters()).device.type == "cuda"
-    for doc, p in zip(docs[:2], predict(model, tokenizer, docs[:2], bf16), strict=True):
-        assert p.shape == (len(doc.tokens), len(LABELS))
-        np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-3)
-
-
 def test_resolve_backbone():
     assert resolve_backbone("microsoft/deberta-v3-large", ["x"]) == "microsoft/deberta-v3-large"
     assert resolve_backbone("minilm", ["x"]) == str(minilm_path())

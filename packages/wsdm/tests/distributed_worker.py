@@ -1,5 +1,8 @@
 """Run by ``test_distributed.py`` under ``accelerate launch``: one fit of the LoRA preference classifier
-(``transformers.Trainer``) on a tiny planted task, then each rank writes a digest of its weights."""
+(``transformers.Trainer``) on a tiny planted task, then each rank writes a digest of its weights.
+
+``bf16`` is on as in the GPU recipes: the chapter turns it on on CUDA only, where the GPU checks launch the
+config in bf16 (DeepSpeed refuses a Trainer whose bf16 differs from the launch's); on CPU it stays off."""
 
 import sys
 
@@ -19,7 +22,7 @@ def main(backbone: str, out_dir: str) -> None:
                            "response_a": good if i % 2 else bad, "response_b": bad if i % 2 else good,
                            "winner": "model_a" if i % 2 else "model_b"} for i in range(16)])  # fmt: skip
     config = ExperimentConfig(backbone=backbone, head="classification", max_length=96, lora_r=4, lora_alpha=8,
-                              lora_target_modules=["q_proj", "v_proj"], load_in_4bit=False, bf16=False, batch_size=4,
+                              lora_target_modules=["q_proj", "v_proj"], load_in_4bit=False, bf16=True, batch_size=4,
                               gradient_accumulation_steps=1, learning_rate=1e-3, warmup_ratio=0.0)  # fmt: skip
     initial = weights_digest(models.trainable(config, backbone, AutoTokenizer.from_pretrained(backbone)))
     fitted = models.fit(config, backbone, frame, desc="distributed")

@@ -1,4 +1,4 @@
-"""A chapter's multi-GPU ``accelerate`` config, launched on CPU processes.
+"""A chapter's multi-GPU ``accelerate`` config, launched on CPU processes (or, for the GPU checks, on one GPU).
 
 The same launcher and the same DDP or DeepSpeed code path as on the GPUs, with the gloo backend (DeepSpeed
 with ``DS_ACCELERATOR=cpu``): a laptop or CI can check that a config really distributes the work, e.g. that
@@ -34,10 +34,20 @@ def free_port() -> int:
 def cpu_config(config_file: str | Path, out_dir: str | Path, num_processes: int = 2) -> Path:
     """``config_file`` rewritten for ``num_processes`` CPU processes in full precision on a free port, written
     into ``out_dir`` under the same name; every other key (DeepSpeed stage, offload, ...) as it was."""
+    return _rewritten(config_file, out_dir, num_processes=num_processes, use_cpu=True, mixed_precision="no")
+
+
+def gpu_config(config_file: str | Path, out_dir: str | Path, num_processes: int = 1) -> Path:
+    """``config_file`` rewritten for ``num_processes`` CUDA processes in bf16 on a free port (the GPU checks
+    run a multi-GPU config on the one GPU they have); every other key as it was."""
+    return _rewritten(config_file, out_dir, num_processes=num_processes, use_cpu=False, mixed_precision="bf16",
+                      gpu_ids=",".join(map(str, range(num_processes))))  # fmt: skip
+
+
+def _rewritten(config_file: str | Path, out_dir: str | Path, **settings) -> Path:
     config = yaml.safe_load(Path(config_file).read_text())
-    config |= {"num_processes": num_processes, "use_cpu": True, "mixed_precision": "no",
-               "main_process_port": free_port()}  # fmt: skip
     config.pop("gpu_ids", None)
+    config |= settings | {"main_process_port": free_port()}
     path = Path(out_dir) / Path(config_file).name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(config))
@@ -53,16 +63,36 @@ def launch_on_cpu(
 ) -> subprocess.CompletedProcess:
     """``accelerate launch --config_file <cpu variant> *script`` (a script path and its arguments, or
     ``-m module ...``); returns the finished process with its output captured."""
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
-               str(cpu_config(config_file, out_dir, num_processes)), *script]  # fmt: skip
-    return subprocess.run(command, env=os.environ | CPU_ENV, capture_output=True, text=True, timeout=timeout)
+    return _launch(cpu_config(config_file, out_dir, num_processes), script, os.environ | CPU_ENV, timeout)
+
+
+def launch_on_device(
+    config_file: str | Path,
+    script: list[str],
+    out_dir: str | Path,
+    device: str | torch.device,
+    num_processes: int = 1,
+    timeout: float = 900,
+) -> subprocess.CompletedProcess:
+    """:func:`launch_on_cpu`, or on CUDA in bf16 when ``device`` is a CUDA device (the GPU checks; their dry
+    run on CPU takes the CPU path)."""
+    if torch.device(device).type != "cuda":
+        return launch_on_cpu(config_file, script, out_dir, num_processes, timeout)
+    env = os.environ | {"OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env.pop("DS_ACCELERATOR", None)
+    return _launch(gpu_config(config_file, out_dir, num_processes), script, env, timeout)
+
+
+def _launch(config: Path, script: list[str], env: dict, timeout: float) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(config), *script]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def rank_reports(config_file: str | Path, script: list[str], out_dir: str | Path, num_processes: int = 2,
-                 timeout: float = 900) -> list[dict]:  # fmt: skip
-    """Launch ``script`` on CPU (:func:`launch_on_cpu`) and read the ``rank<r>.json`` each rank wrote with
-    :func:`write_rank_report`; a failed launch raises with the end of its stderr."""
-    run = launch_on_cpu(config_file, script, out_dir, num_processes, timeout)
+                 timeout: float = 900, device: str | torch.device = "cpu") -> list[dict]:  # fmt: skip
+    """Launch ``script`` (:func:`launch_on_device`, CPU by default) and read the ``rank<r>.json`` each rank
+    wrote with :func:`write_rank_report`; a failed launch raises with the end of its stderr."""
+    run = launch_on_device(config_file, script, out_dir, device, num_processes, timeout)
     if run.returncode != 0:
         raise AssertionError(f"accelerate launch exited {run.returncode}:\n{run.stderr[-3000:]}")
     return [json.loads((Path(out_dir) / f"rank{r}.json").read_text()) for r in range(num_processes)]

@@ -240,7 +240,8 @@ class PunctuationModel:
 
     @classmethod
     def load(cls, directory) -> PunctuationModel:
-        """The model :meth:`save` wrote to ``directory`` (offline, on CPU unless moved)."""
+        """The model :meth:`save` wrote to ``directory`` (offline), on CUDA when there is one (as the acoustic
+        model: ``bengali-asr-predict`` has no device option), else on CPU."""
         directory = Path(directory)
         path = directory / CONFIG_FILE
         if not path.is_file():
@@ -251,6 +252,7 @@ class PunctuationModel:
         if unknown:
             raise ValueError(f"{path}: unknown setting(s) {unknown}")
         model = AutoModelForTokenClassification.from_pretrained(directory)
+        model.to("cuda" if torch.cuda.is_available() else "cpu")
         names = tuple(model.config.id2label[i] for i in range(model.config.num_labels))
         if names != LABELS:
             raise ValueError(f"{directory}/config.json: labels {names} are not {LABELS}")
