@@ -40,7 +40,7 @@ def gpu_skip_reason() -> str | None:
 
 @pytest.fixture
 def gpu() -> torch.device:
-    """The device of a ``gpu``-marked test (see :func:`gpu_checks_device`); many threads, as on a GPU box."""
+    """The device of a ``gpu``-marked test (see :func:`gpu_checks_device`); skips the test when there is none."""
     device = gpu_checks_device()
     if device is None:
         pytest.skip(gpu_skip_reason())
